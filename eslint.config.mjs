@@ -1,0 +1,143 @@
+// Lint for code that runs on Espruino 2v29. Every error below is something the
+// interpreter rejects or runs differently although Node and tsc accept it
+// (see ../shared/espruino-2v29-facts.md). scripts/scan-bundles.ts checks the
+// built bundle for the same things after TypeScript and terser.
+//
+// Allowed on purpose: `?.` and `??` (tsc at target ES2015 lowers `?.`; `??`
+// runs natively), classes, arrows, getters, enums, typed arrays. The bundle
+// scan still rejects `?.` if it ever reaches the output.
+import { builtinRules } from "eslint/use-at-your-own-risk";
+import tseslint from "typescript-eslint";
+
+const E = "Espruino 2v29";
+
+// One message per construct, so a failure says what to write instead.
+const syntax = [
+  ["ObjectPattern", `${E} has no destructuring (SyntaxError): read properties one by one.`],
+  ["ArrayPattern", `${E} has no destructuring (SyntaxError): index the array.`],
+  ["AssignmentPattern", `${E} has no default parameters (SyntaxError): use \`if (x === undefined) x = ...\`.`],
+  // Only on real functions: `...args` in a type or `declare function` is erased.
+  [":function > RestElement", `${E} has no rest parameters (SyntaxError): pass an array.`],
+  ["SpreadElement", `${E} has no spread (SyntaxError): use concat, a loop or Object.assign.`],
+  [
+    ":matches(Property, MethodDefinition, PropertyDefinition, AccessorProperty)[computed=true]",
+    `${E} has no computed keys (SyntaxError): assign obj[k] = v after creating the object.`,
+  ],
+  [":function[async=true]", `${E}: async functions fail (and tsc lowers them to generators, which fail too).`],
+  ["AwaitExpression", `${E}: await fails; use Promise.then.`],
+  ["ForOfStatement[await=true]", `${E}: for await fails.`],
+  [":function[generator=true]", `${E} has no generators (SyntaxError).`],
+  ["YieldExpression", `${E} has no generators/yield (SyntaxError).`],
+  ["LabeledStatement", `${E} has no labelled statements (SyntaxError): use a flag or return from a function.`],
+  ["BinaryExpression[operator='**']", `${E} has no \`**\` (SyntaxError): use Math.pow.`],
+  ["AssignmentExpression[operator='**=']", `${E} has no \`**=\` (SyntaxError): use Math.pow.`],
+  // tsc lowers #private to WeakMap helpers, and WeakMap is missing.
+  ["PrivateIdentifier", `${E}: #private compiles to WeakMap, which is missing; use \`private\`.`],
+  ["Decorator", `${E}: decorators compile to helpers using Reflect/Symbol, which are missing.`],
+  [
+    // tsc emits super(...arguments) for a derived class without a constructor.
+    ":matches(ClassDeclaration, ClassExpression)[superClass] > ClassBody:not(:has(> MethodDefinition[kind='constructor']))",
+    `${E}: a derived class needs an explicit constructor (tsc would emit super(...arguments), a SyntaxError).`,
+  ],
+  [
+    "MemberExpression[object.type='MemberExpression'][object.property.name='prototype'][object.object.name=/^(Array|String|Function|Object|Number|Boolean|RegExp|Date|Error|Promise|ArrayBuffer|DataView|(Int|Uint|Float)(8|16|32|64)(Clamped)?Array)$/]:not([object.object.name='Object'][property.name='hasOwnProperty'])",
+    `${E}: built-in methods are undefined through X.prototype (only Object.prototype.hasOwnProperty works); call them on an instance, e.g. [].slice.`,
+  ],
+].map(([selector, message]) => ({ selector, message }));
+
+const missing = `is missing in ${E}`;
+const globals = ["Map", "Set", "WeakMap", "WeakSet", "Symbol", "Proxy", "Reflect", "BigInt"].map((name) => ({
+  name,
+  message: `${name} ${missing}: use plain objects/arrays.`,
+}));
+const properties = [
+  ["Array", "from", "copy with a loop"],
+  ["Array", "of", "use an array literal"],
+  ["Object", "freeze", "drop it (use readonly / as const for typing)"],
+  ["Number", "isInteger", "use (x | 0) === x or Math.floor(x) === x"],
+  ["Math", "imul", "use (a * b) | 0 when the product fits in 53 bits"],
+  ["Math", "trunc", "use x | 0 or x < 0 ? Math.ceil(x) : Math.floor(x)"],
+  ["Promise", "race", "Promise has only then/catch/all/resolve/reject"],
+  ["Promise", "allSettled", "Promise has only then/catch/all/resolve/reject"],
+  ["Promise", "any", "Promise has only then/catch/all/resolve/reject"],
+].map(([object, property, fix]) => ({ object, property, message: `${object}.${property} ${missing}: ${fix}.` }));
+properties.push({ property: "finally", message: `Promise.prototype.finally ${missing}: use then + catch.` });
+
+// no-loop-func allows closures over `for (let i ...)` (fresh binding per
+// iteration in ES2015). Espruino has ONE binding for the whole loop, so every
+// closure sees the last value. for-in/for-of heads are flagged too (unmeasured,
+// assumed the same); a `const` copy inside the loop body is fresh and fine.
+const loopBindingClosure = {
+  meta: {
+    type: "problem",
+    schema: [],
+    messages: {
+      shared: `${E} has one binding of '{{name}}' for the whole loop, so this closure sees its last value: copy it to a const inside the loop body.`,
+    },
+  },
+  create(context) {
+    function check(loop, decl) {
+      if (!decl || decl.type !== "VariableDeclaration" || decl.kind === "var") return;
+      for (const variable of context.sourceCode.getDeclaredVariables(decl)) {
+        for (const ref of variable.references) {
+          for (let scope = ref.from; scope && scope.block !== loop; scope = scope.upper) {
+            if (scope.type === "function") {
+              context.report({ node: ref.identifier, messageId: "shared", data: { name: variable.name } });
+              break;
+            }
+          }
+        }
+      }
+    }
+    return {
+      ForStatement: (node) => check(node, node.init),
+      "ForInStatement, ForOfStatement": (node) => check(node, node.left),
+    };
+  },
+};
+
+// Reuse a stock rule's logic, adding the Espruino reason to its messages.
+function withReason(rule, reason) {
+  const messages = {};
+  for (const [id, text] of Object.entries(rule.meta.messages)) messages[id] = `${text} (${E}: ${reason})`;
+  return { ...rule, meta: { ...rule.meta, messages } };
+}
+
+const espruino = {
+  rules: {
+    "loop-binding-closure": loopBindingClosure,
+    // The TS version knows type-only references (interfaces, types) are erased.
+    "no-use-before-define": withReason(
+      tseslint.plugin.rules["no-use-before-define"],
+      "function declarations are not hoisted, define before use",
+    ),
+    "no-loop-func": withReason(builtinRules.get("no-loop-func"), "closures in a loop see the last value"),
+  },
+};
+
+export default [
+  { ignores: ["dist/**", "node_modules/**"] },
+  {
+    files: ["firmware/**/*.ts", "boards/**/*.ts"],
+    // Syntax-only parsing (no parserOptions.project): fast, no type info needed.
+    languageOptions: { parser: tseslint.parser, sourceType: "module" },
+    linterOptions: { reportUnusedDisableDirectives: "error" },
+  },
+  {
+    files: ["firmware/**/*.ts", "boards/**/*.ts"],
+    // Ambient declarations emit no code: parsed, not checked.
+    ignores: ["**/*.d.ts"],
+    plugins: { espruino },
+    rules: {
+      "no-restricted-syntax": ["error", ...syntax],
+      "no-restricted-globals": ["error", ...globals],
+      "no-restricted-properties": ["error", ...properties],
+      "espruino/no-use-before-define": [
+        "error",
+        { functions: true, classes: true, variables: true, enums: true, typedefs: false, ignoreTypeReferences: true },
+      ],
+      "espruino/no-loop-func": "error",
+      "espruino/loop-binding-closure": "error",
+    },
+  },
+];

@@ -1,0 +1,111 @@
+// The application side of each FE: a tone source that keeps the FE's ring
+// full from the main loop, drains it at the end of a timed tone, recovers
+// from xruns as snd_pcm_recover does, and closes the FE when it is done.
+
+import { Runtime, FrontEnd, FeState, Cmd } from "./dpcm";
+import { Tone, makeTone, fillTone } from "./tone";
+
+export const TONE_AMPLITUDE = 8000;
+
+export class Voice {
+  fe: FrontEnd;
+  tone: Tone | null;
+  /** Frames still to write; -1 plays until stop(). */
+  remaining: number;
+  recoveries: number;
+  constructor(fe: FrontEnd) {
+    this.fe = fe;
+    this.tone = null;
+    this.remaining = 0;
+    this.recoveries = 0;
+  }
+}
+
+export class Player {
+  rt: Runtime;
+  voices: Voice[];
+  constructor(rt: Runtime) {
+    this.rt = rt;
+    this.voices = [];
+    for (let f = 0; f < rt.fes.length; f++) this.voices.push(new Voice(rt.fes[f]));
+  }
+
+  /** Write whole periods while the ring has room. */
+  private fill(voice: Voice): void {
+    const rt = this.rt;
+    const fe = voice.fe;
+    const tone = voice.tone;
+    if (!tone) return;
+    while (voice.remaining !== 0 && rt.writable(fe) >= rt.periodFrames) {
+      const view = rt.writeView(fe);
+      if (voice.remaining < 0 || voice.remaining >= rt.periodFrames) {
+        fillTone(tone, view, rt.periodFrames);
+        if (voice.remaining > 0) voice.remaining -= rt.periodFrames;
+      } else {
+        // The last, partial period: tone then silence, so positions stay period-aligned.
+        fillTone(tone, view, voice.remaining);
+        view.fill(0, voice.remaining * 2);
+        voice.remaining = 0;
+      }
+      rt.commitPeriod(fe);
+    }
+  }
+
+  /** Start or retune a tone. seconds < 0 plays until stop(). Returns an error or "". */
+  play(fe: FrontEnd, frequency: number, seconds: number): string {
+    const rt = this.rt;
+    const voice = this.voices[fe.index];
+    const opened = fe.state === FeState.Closed;
+    if (opened) {
+      const err = rt.openFe(fe);
+      if (err) return err;
+    }
+    const tone = makeTone(frequency, fe.params.rate, TONE_AMPLITUDE, rt.periodFrames, 4 * rt.periodFrames);
+    if (typeof tone === "string") {
+      if (opened) rt.closeFe(fe);
+      return fe.name + ": " + tone;
+    }
+    if (voice.tone && (fe.state === FeState.Running || fe.state === FeState.Draining)) {
+      // Retune without a click: keep the position within the cycle.
+      tone.phase = Math.floor((voice.tone.phase / voice.tone.frames) * tone.frames) % tone.frames;
+    }
+    voice.tone = tone;
+    voice.remaining = seconds < 0 ? -1 : Math.max(1, Math.round(seconds * fe.params.rate));
+    if (fe.state === FeState.Draining) fe.state = FeState.Running;
+    if (fe.state === FeState.Running) return "";
+    const prep = rt.prepareFe(fe);
+    if (prep) return prep;
+    this.fill(voice);
+    return rt.trigger(fe, Cmd.Start);
+  }
+
+  stop(fe: FrontEnd): void {
+    this.rt.closeFe(fe);
+    this.voices[fe.index].tone = null;
+  }
+
+  /** The main-loop duty of every voice: refill, drain, recover, close. */
+  service(): void {
+    const rt = this.rt;
+    for (let v = 0; v < this.voices.length; v++) {
+      const voice = this.voices[v];
+      const fe = voice.fe;
+      if (!voice.tone) continue;
+      if (fe.state === FeState.Xrun && !fe.updating) {
+        voice.recoveries++;
+        if (!rt.prepareFe(fe)) {
+          this.fill(voice);
+          rt.trigger(fe, Cmd.Start);
+        }
+        continue;
+      }
+      if (fe.state === FeState.Running) {
+        this.fill(voice);
+        if (voice.remaining === 0) rt.drainFe(fe);
+      } else if (fe.state === FeState.Setup) {
+        // Drained: the tone is over.
+        this.stop(fe);
+      }
+    }
+  }
+}

@@ -1,0 +1,194 @@
+// selftest(): the core's rules checked on the running board, on scratch
+// objects (sinks, not the board's outputs), so audio that is playing goes on.
+// Detector checks run with the log capturing, so they add nothing to races().
+
+import { Board, StreamParams } from "./board";
+import { irq, irqSave, irqRestore, irqEntry } from "./irq";
+import { ListNode, listAddTail, listDel, isPoisoned, POISON_NEXT } from "./list";
+import { Pool, Pooled } from "./pool";
+import { Kind, ring } from "./log";
+import { Runtime, Cmd, BeState, Link, LinkState, FrontEnd } from "./dpcm";
+import { SinkDriver } from "./sink";
+
+const PARAMS: StreamParams = { rate: 8000, channels: 2, periodFrames: 4 };
+
+function scratchRuntime(): Runtime {
+  const board: Board = {
+    name: "selftest",
+    frontEnds: ["a", "b"],
+    backEnds: [
+      { name: "s", description: "scratch sink", driver: new SinkDriver(4, [8000]) },
+      { name: "t", description: "scratch sink", driver: new SinkDriver(4, [8000]) },
+    ],
+    params: PARAMS,
+    periods: 2,
+    startInterrupt: function () {
+      return "";
+    },
+    pollCompletions: function () {},
+  };
+  return new Runtime(board, 4);
+}
+
+function fillAndStart(rt: Runtime, fe: FrontEnd): void {
+  rt.openFe(fe);
+  rt.prepareFe(fe);
+  while (rt.writable(fe) > 0) rt.commitPeriod(fe);
+  rt.trigger(fe, Cmd.Start);
+}
+
+function sinkOf(rt: Runtime, index: number): SinkDriver {
+  return rt.bes[index].driver as SinkDriver;
+}
+
+class Probe implements Pooled {
+  slot: number;
+  gen: number;
+  inUse: boolean;
+  constructor(slot: number) {
+    this.slot = slot;
+    this.gen = 0;
+    this.inUse = false;
+  }
+}
+
+/** How many records of `kind` `action` makes, with the log capturing. */
+function captured(kind: Kind, action: () => void): number {
+  const before = ring.captured[kind];
+  ring.capturing++;
+  try {
+    action();
+  } finally {
+    ring.capturing--;
+  }
+  return ring.captured[kind] - before;
+}
+
+export function selftest(out: (line: string) => void): number {
+  let failed = 0;
+  let passed = 0;
+  function check(name: string, ok: boolean, detail: string): void {
+    if (ok) passed++;
+    else failed++;
+    out("SELFTEST " + (ok ? "PASS " : "FAIL ") + name + (ok ? "" : ": " + detail));
+  }
+
+  if (irq.unsafe) {
+    out("SELFTEST SKIP critical-sections: unsafe mode is on");
+  } else {
+    const runs = irq.deferredRuns;
+    const outer = irqSave();
+    const inner = irqSave();
+    irqEntry();
+    const heldWhileMasked = irq.pending;
+    irqRestore(inner);
+    const stillMasked = irq.masked;
+    irqRestore(outer);
+    check(
+      "critical-sections",
+      !outer && inner && heldWhileMasked && stillMasked && !irq.masked && irq.deferredRuns === runs + 1,
+      "nesting or the deferred completion is wrong",
+    );
+  }
+
+  const head = new ListNode<number>(null);
+  const a = new ListNode<number>(1);
+  const b = new ListNode<number>(2);
+  listAddTail(a, head);
+  listAddTail(b, head);
+  const first = listDel(a);
+  check("list-poison", first && isPoisoned(a) && head.next === b && b.prev === head && !listDel(a), "delete did not poison or unlink");
+
+  const pool = new Pool<Probe>(2, function (slot: number) {
+    return new Probe(slot);
+  });
+  const p1 = pool.alloc() as Probe;
+  const gen = p1.gen;
+  pool.free(p1);
+  const p2 = pool.alloc() as Probe;
+  check("pool-generation", p2 === p1 && !pool.isLive(p1, gen) && pool.isLive(p2, p2.gen) && !pool.free(new Probe(0)), "a freed slot was not detectable");
+
+  let rt = scratchRuntime();
+  rt.route(rt.fes[0], rt.bes[0], true);
+  rt.route(rt.fes[1], rt.bes[0], true);
+  fillAndStart(rt, rt.fes[0]);
+  fillAndStart(rt, rt.fes[1]);
+  const shared = sinkOf(rt, 0);
+  const afterStarts = shared.starts;
+  rt.trigger(rt.fes[0], Cmd.Stop);
+  const runningAfterOne = rt.bes[0].state === BeState.Start && shared.stops === 0;
+  rt.trigger(rt.fes[1], Cmd.Stop);
+  check(
+    "shared-be-counts",
+    afterStarts === 1 && runningAfterOne && shared.stops === 1 && rt.bes[0].state === BeState.Stop,
+    "starts=" + afterStarts + " stops=" + shared.stops,
+  );
+
+  rt.trigger(rt.fes[0], Cmd.Start);
+  rt.trigger(rt.fes[1], Cmd.Start);
+  rt.trigger(rt.fes[0], Cmd.PausePush);
+  const stillStarted = rt.bes[0].state === BeState.Start;
+  rt.trigger(rt.fes[1], Cmd.PausePush);
+  const pausedAll = rt.bes[0].state === BeState.Paused;
+  rt.trigger(rt.fes[0], Cmd.PauseRelease);
+  check("shared-be-pause", stillStarted && pausedAll && rt.bes[0].state === BeState.Start, "pause count wrong");
+
+  rt = scratchRuntime();
+  const fe = rt.fes[0];
+  rt.route(fe, rt.bes[0], true);
+  fillAndStart(rt, fe);
+  rt.route(fe, rt.bes[1], true);
+  const moved = rt.findLink(fe, rt.bes[1]);
+  fe.updating = true;
+  rt.trigger(fe, Cmd.Stop);
+  const held = fe.pendingTrigger === Cmd.Stop && (moved as Link).state === LinkState.Running;
+  fe.updating = false;
+  rt.route(fe, rt.bes[0], false);
+  check("pending-trigger", held && (moved as Link).state === LinkState.Idle && rt.bes[1].state === BeState.Stop, "the held STOP was not replayed");
+
+  rt = scratchRuntime();
+  rt.route(rt.fes[0], rt.bes[0], true);
+  fillAndStart(rt, rt.fes[0]);
+  const link = rt.findLink(rt.fes[0], rt.bes[0]) as Link;
+  const poisoned = captured(Kind.PoisonedWalk, function () {
+    const saved = rt.fes[0].beClients.next;
+    rt.fes[0].beClients.next = POISON_NEXT as unknown as ListNode<Link>;
+    rt.trigger(rt.fes[0], Cmd.PausePush);
+    rt.fes[0].beClients.next = saved;
+  });
+  check("detect-poisoned-walk", poisoned === 1, "count " + poisoned);
+  const stale = captured(Kind.UseAfterFree, function () {
+    link.gen++;
+    rt.trigger(rt.fes[0], Cmd.PausePush);
+    link.gen--;
+  });
+  check("detect-use-after-free", stale === 1, "count " + stale);
+  const lost = captured(Kind.LostTrigger, function () {
+    link.state = LinkState.Idle;
+    rt.checkTriggers(rt.fes[0]);
+    link.state = LinkState.Running;
+  });
+  check("detect-lost-trigger", lost === 1, "count " + lost);
+  const left = captured(Kind.LeftRunning, function () {
+    rt.bes[0].starts = 0;
+    rt.periodElapsed(0, 0);
+    rt.bes[0].starts = 1;
+  });
+  check("detect-left-running", left === 1, "count " + left);
+  const twice = captured(Kind.DoubleStart, function () {
+    rt.trigger(rt.fes[0], Cmd.Stop);
+    rt.bes[0].state = BeState.Start;
+    rt.trigger(rt.fes[0], Cmd.Start);
+  });
+  check("detect-double-start", twice === 1, "count " + twice);
+  const wasUnsafe = irq.unsafe;
+  const unmasked = captured(Kind.UnmaskedListChange, function () {
+    irq.unsafe = true;
+    rt.route(rt.fes[0], rt.bes[1], true);
+    irq.unsafe = wasUnsafe;
+  });
+  check("detect-unmasked-list-change", unmasked === 1, "count " + unmasked);
+
+  out("SELFTEST done pass=" + passed + " fail=" + failed);
+  return failed;
+}

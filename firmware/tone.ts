@@ -1,0 +1,68 @@
+// A phase-continuous sine tone played by copying from a precomputed table.
+// The table holds a whole number of cycles, so wrapping from its end to its
+// start is seamless; a refill is at most two native TypedArray.set calls,
+// with no JavaScript per sample after the table is built.
+
+export interface Tone {
+  /** Frequency actually produced: cycles * rate / frames. */
+  frequency: number;
+  /** Interleaved stereo, `frames` frames. */
+  table: Int16Array;
+  frames: number;
+  /** Next frame of the table to play. */
+  phase: number;
+}
+
+/**
+ * Choose the table length: the fewest cycles spanning at least `minFrames`
+ * frames (so a period needs at most two copies) whose frequency error is
+ * below 0.01 Hz, or the most accurate within `maxFrames` if none is.
+ */
+export function toneTableFrames(frequency: number, rate: number, minFrames: number, maxFrames: number): number[] {
+  const firstCycles = Math.max(1, Math.ceil((minFrames * frequency) / rate));
+  let bestCycles = firstCycles;
+  let bestFrames = Math.max(1, Math.round((firstCycles * rate) / frequency));
+  let bestError = Math.abs((bestCycles * rate) / bestFrames - frequency);
+  for (let cycles = firstCycles; ; cycles++) {
+    const frames = Math.round((cycles * rate) / frequency);
+    if (frames > maxFrames) break;
+    const error = Math.abs((cycles * rate) / frames - frequency);
+    if (error < bestError) {
+      bestError = error;
+      bestCycles = cycles;
+      bestFrames = frames;
+    }
+    if (bestError < 0.01) break;
+  }
+  return [bestCycles, bestFrames];
+}
+
+/** Build a tone; returns an error message instead when it cannot be played at `rate`. */
+export function makeTone(frequency: number, rate: number, amplitude: number, minFrames: number, maxFrames: number): Tone | string {
+  if (!(frequency > 0) || frequency >= rate / 2) {
+    return "frequency must be between 0 and " + rate / 2 + " Hz (half the sample rate)";
+  }
+  const choice = toneTableFrames(frequency, rate, minFrames, maxFrames);
+  const cycles = choice[0];
+  const frames = choice[1];
+  const table = new Int16Array(frames * 2);
+  const step = (2 * Math.PI * cycles) / frames;
+  for (let i = 0; i < frames; i++) {
+    const v = Math.round(amplitude * Math.sin(step * i));
+    table[2 * i] = v;
+    table[2 * i + 1] = v;
+  }
+  return { frequency: (cycles * rate) / frames, table: table, frames: frames, phase: 0 };
+}
+
+/** Write `frames` frames of the tone into dst (interleaved stereo), continuing its phase. */
+export function fillTone(tone: Tone, dst: Int16Array, frames: number): void {
+  let done = 0;
+  while (done < frames) {
+    const n = Math.min(frames - done, tone.frames - tone.phase);
+    dst.set(tone.table.subarray(tone.phase * 2, (tone.phase + n) * 2), done * 2);
+    done += n;
+    tone.phase += n;
+    if (tone.phase === tone.frames) tone.phase = 0;
+  }
+}

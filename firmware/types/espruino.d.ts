@@ -1,0 +1,86 @@
+// Ambient declarations for the Espruino 2v29 globals the firmware uses.
+// Only what the interpreter really offers (see ../shared/espruino-2v29-facts.md).
+
+declare function peek32(address: number): number;
+declare function poke32(address: number, value: number): void;
+/** Seconds since boot, as a float. */
+declare function getTime(): number;
+declare function print(...text: unknown[]): void;
+declare function setInterval(fn: () => void, ms: number): number;
+declare function setTimeout(fn: () => void, ms: number): number;
+declare function clearInterval(id: number): void;
+declare function clearTimeout(id: number): void;
+declare function digitalWrite(pin: Pin, value: boolean | number): void;
+declare function pinMode(pin: Pin, mode: string): void;
+
+interface Pin {
+  readonly __pin: never;
+}
+declare const B3: Pin;
+declare const B5: Pin;
+declare const B6: Pin;
+declare const B7: Pin;
+declare const B9: Pin;
+declare const B10: Pin;
+declare const B12: Pin;
+declare const B13: Pin;
+declare const B15: Pin;
+declare const A4: Pin;
+declare const A5: Pin;
+declare const A6: Pin;
+declare const A7: Pin;
+declare const A8: Pin;
+declare const C7: Pin;
+declare const LED1: Pin;
+
+interface EspruinoI2C {
+  setup(options: { scl: Pin; sda: Pin; bitrate?: number }): void;
+  /** Throws on a NAK. */
+  writeTo(address: number, data: number[] | Uint8Array): void;
+  readFrom(address: number, quantity: number): Uint8Array;
+}
+declare const I2C1: EspruinoI2C;
+declare const I2C2: EspruinoI2C;
+
+interface EspruinoE {
+  /** Address of a variable's data; with flatOnly, non-zero only for flat storage. */
+  getAddressOf(v: unknown, flatOnly: boolean): number;
+  getSizeOf(v: unknown): number;
+  on(event: string, fn: () => void): void;
+}
+declare const E: EspruinoE;
+
+interface EspruinoMemory {
+  free: number;
+  usage: number;
+  total: number;
+  history: number;
+  blocksize: number;
+}
+interface EspruinoProcess {
+  memory(): EspruinoMemory;
+  env: { VERSION: string; BOARD: string; [key: string]: unknown };
+}
+declare const process: EspruinoProcess;
+
+interface EspruinoConsole {
+  log(...text: unknown[]): void;
+}
+declare const console: EspruinoConsole;
+
+interface TimerTaskOptions {
+  type: "EXEC";
+  fn: () => void;
+  /** Milliseconds until the first run. */
+  time: number;
+  /** Milliseconds between runs. */
+  interval: number;
+}
+interface TimerModule {
+  add(options: TimerTaskOptions): number;
+  remove(id: number): void;
+}
+declare function require(name: "timer"): TimerModule;
+
+/** Espruino's global object: assigning a property defines a console command. */
+declare const global: { [name: string]: unknown };
