@@ -1,0 +1,142 @@
+// eslint.config.mjs must reject, as errors, every construct Espruino 2v29
+// fails on, and accept the ordinary TypeScript the firmware is written in.
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { fileURLToPath } from "node:url";
+import { ESLint, type Linter } from "eslint";
+
+const root = fileURLToPath(new URL("..", import.meta.url));
+const eslint = new ESLint({ cwd: root, overrideConfigFile: "eslint.config.mjs" });
+
+async function lint(code: string, filePath = "firmware/__fixture__.ts"): Promise<Linter.LintMessage[]> {
+  const [result] = await eslint.lintText(code, { filePath });
+  return result.messages;
+}
+const show = (messages: Linter.LintMessage[]): string =>
+  messages.map((m) => `${m.line}:${m.column} ${m.ruleId} ${m.message}`).join("\n") || "(none)";
+
+const SYNTAX = "no-restricted-syntax";
+const GLOBALS = "no-restricted-globals";
+const PROPS = "no-restricted-properties";
+const USE = "espruino/no-use-before-define";
+const LOOP = "espruino/loop-binding-closure";
+
+// [rule id, code, text the message must contain]: the text tells apart the
+// selectors that share no-restricted-syntax, so each case guards one entry.
+const cases: [string, string, string][] = [
+  [SYNTAX, "const o = { a: 1 };\nconst { a } = o;\nprint(a);", "read properties one by one"],
+  [SYNTAX, "const arr = [1];\nconst [b] = arr;\nprint(b);", "index the array"],
+  [SYNTAX, "export function f({ a }: { a: number }): number { return a; }", "destructuring"],
+  [SYNTAX, "export function f(a = 1): number { return a; }", "default parameters"],
+  [SYNTAX, "export function f(...xs: number[]): number[] { return xs; }", "rest parameters"],
+  [SYNTAX, "export const f = (...xs: number[]): number => xs.length;", "rest parameters"],
+  [SYNTAX, "const xs = [1];\nprint(Math.max(...xs));", "no spread"],
+  [SYNTAX, "const xs = [1];\nexport const ys = [0, ...xs];", "no spread"],
+  [SYNTAX, "const o = { a: 1 };\nexport const p = { ...o };", "no spread"],
+  [SYNTAX, "const k = 'a';\nexport const o = { [k]: 1 };", "computed keys"],
+  [SYNTAX, "const k = 'a';\nexport class C { [k](): number { return 1; } }", "computed keys"],
+  [SYNTAX, "export async function f(): Promise<void> {}", "async functions"],
+  [SYNTAX, "export const f = async (): Promise<void> => {};", "async functions"],
+  [SYNTAX, "export async function f(p: Promise<number>): Promise<number> { return await p; }", "await fails"],
+  [SYNTAX, "export async function f(xs: any): Promise<void> { for await (const x of xs) print(x); }", "for await"],
+  [SYNTAX, "export function* g(): any {}", "no generators (SyntaxError)"],
+  [SYNTAX, "export function* g(): any { yield 1; }", "generators/yield"],
+  [SYNTAX, "outer: for (;;) { break outer; }", "labelled statements"],
+  [SYNTAX, "export const x = 2 ** 3;", "no `**`"],
+  [SYNTAX, "let x = 2;\nx **= 3;\nprint(x);", "no `**=`"],
+  [SYNTAX, "export class C { #x = 1; get x(): number { return this.#x; } }", "#private"],
+  [SYNTAX, "function dec(c: unknown): void { print(c); }\n@dec\nexport class C {}", "decorators"],
+  [SYNTAX, "class A { constructor() {} }\nexport class B extends A { n = 1; }", "explicit constructor"],
+  [SYNTAX, "class A { constructor() {} }\nexport const B = class extends A {};", "explicit constructor"],
+  [SYNTAX, "export const s = Array.prototype.slice;", "X.prototype"],
+  [SYNTAX, "export const t = String.prototype.trim;", "X.prototype"],
+  [SYNTAX, "export const c = Function.prototype.call;", "X.prototype"],
+  [SYNTAX, "export const t = Object.prototype.toString;", "X.prototype"],
+  ...["Map", "Set", "WeakMap", "WeakSet", "Symbol", "Proxy", "Reflect", "BigInt"].map(
+    (name): [string, string, string] => [GLOBALS, `export const x: unknown = ${name};`, `${name} is missing in Espruino`],
+  ),
+  ...[
+    "Array.from", "Array.of", "Object.freeze", "Number.isInteger", "Math.imul", "Math.trunc",
+    "Promise.race", "Promise.allSettled", "Promise.any",
+  ].map((name): [string, string, string] => [PROPS, `export const x: unknown = ${name};`, `${name} is missing in Espruino`]),
+  [PROPS, "export function f(p: Promise<number>): void { p.finally(() => print(1)); }", "finally is missing"],
+  [USE, "f();\nfunction f(): void {}", "not hoisted"],
+  [USE, "export function g(): number { return h(); }\nfunction h(): number { return 1; }", "not hoisted"],
+  [USE, "export const c = new C();\nclass C {}", "not hoisted"],
+  [USE, "print(x);\nconst x = 1;", "not hoisted"],
+  [LOOP, "const fs: Array<() => number> = [];\nfor (let i = 0; i < 3; i++) fs.push(() => i);", "one binding of 'i'"],
+  [LOOP, "const fs: Array<() => number> = [];\nfor (const v of [1]) fs.push(() => v);", "one binding of 'v'"],
+  [LOOP, "const fs: Array<() => string> = [];\nfor (const k in {}) fs.push(function () { return k; });", "one binding of 'k'"],
+  ["espruino/no-loop-func", "const fs: Array<() => number> = [];\nfor (var j = 0; j < 3; j++) fs.push(() => j);", "Espruino"],
+];
+
+for (const [rule, code, text] of cases) {
+  test(`${rule}: ${code.split("\n").pop()}`, async () => {
+    const messages = await lint(code);
+    assert.ok(
+      messages.some((m) => m.ruleId === rule && m.severity === 2 && m.message.includes(text)),
+      `expected error ${rule} containing "${text}", got:\n${show(messages)}`,
+    );
+  });
+}
+
+// Ordinary firmware TypeScript, which Espruino runs once compiled: no errors.
+const allowed = `
+const enum State { Idle, Running }
+export enum Rate { R8k = 8000, R48k = 48000 }
+interface Sink { write(buf: Int16Array): number }
+type Listener = (...args: unknown[]) => void;
+declare function native(...args: number[]): void;
+function clamp(x: number, lo: number, hi: number): number { return x < lo ? lo : x > hi ? hi : x; }
+class Ring {
+  private readonly buf: Int16Array;
+  private head = 0;
+  static readonly SIZE = 64;
+  constructor(size: number) { this.buf = new Int16Array(size); }
+  get free(): number { return this.buf.length - this.head; }
+  push(src: Int16Array): number {
+    const n = clamp(src.length, 0, this.free);
+    this.buf.set(src.subarray(0, n), this.head);
+    this.head += n;
+    return n;
+  }
+}
+export class Dai extends Ring implements Sink {
+  state = State.Idle;
+  listeners: Listener[] = [];
+  constructor(size: number, public name?: string) { super(size); }
+  write(buf: Int16Array): number { this.state = State.Running; return this.push(buf); }
+}
+class Map { size = 0; }
+export const local = new Map();
+export function callbacks(n: number): Array<() => number> {
+  const out: Array<() => number> = [];
+  for (let i = 0; i < n; i++) {
+    const k = i;
+    out.push(() => k * 2);
+  }
+  for (const x of [1, 2]) print(x);
+  return out;
+}
+export function describe(o: { [k: string]: number }, d?: Dai): string {
+  let s = "";
+  for (const k in o) if (Object.prototype.hasOwnProperty.call(o, k)) s += \`\${k}=\${o[k]} \`;
+  const parts = [].slice.call([1, 2], 1);
+  return s + (d?.name ?? "none") + parts.length + Math.pow(2, 3) + Math.sign(-1) + Object.keys(o).length;
+}
+export const ready = Promise.resolve(1).then((v) => v + 1).catch(() => 0);
+native(1, 2);
+`;
+
+test("allowed: ordinary firmware TypeScript has no errors", async () => {
+  assert.equal(show(await lint(allowed)), "(none)");
+});
+
+test("allowed: boards/ files are linted with the same rules", async () => {
+  assert.match(show(await lint("export const x = 2 ** 3;", "boards/__fixture__/main.ts")), /no-restricted-syntax/);
+});
+
+test("allowed: ambient .d.ts declarations (rest parameters there emit no code)", async () => {
+  const messages = await lint("declare function print(...text: unknown[]): void;", "firmware/types/__fixture__.d.ts");
+  assert.equal(show(messages), "(none)");
+});
