@@ -1,0 +1,61 @@
+// A board whose back ends are sinks clocked by the firmware's own timer task:
+// the generic board, and the wider board the benchmark measures.
+
+import { Board, StreamParams } from "../../firmware/board";
+import { SinkDriver } from "../../firmware/sink";
+
+export interface SinkSpec {
+  name: string;
+  description: string;
+  driver: SinkDriver;
+}
+
+export function makeSinkBoard(name: string, frontEnds: string[], sinks: SinkSpec[], params: StreamParams): Board {
+  /** Start of the next period of each sink, in getTime() seconds. */
+  const due: number[] = [];
+  for (let b = 0; b < sinks.length; b++) due.push(0);
+
+  function pollCompletions(elapsed: (backEndIndex: number, latencySeconds: number) => void): void {
+    const now = getTime();
+    for (let b = 0; b < sinks.length; b++) {
+      const sink = sinks[b].driver;
+      if (!sink.running || sink.paused) {
+        due[b] = 0;
+        continue;
+      }
+      const period = params.periodFrames / sink.rate;
+      if (due[b] < sink.startedAt) due[b] = sink.startedAt + period;
+      while (now >= due[b] && sink.advance()) {
+        elapsed(b, now - due[b]);
+        due[b] += period;
+      }
+    }
+  }
+
+  function startInterrupt(handler: () => void): string {
+    // Twice per period, so a completion waits at most half a period.
+    const ms = ((params.periodFrames / params.rate) * 1000) / 2;
+    try {
+      require("timer").add({ type: "EXEC", fn: handler, time: ms, interval: ms });
+      return "timer task every " + ms + " ms";
+    } catch (e) {
+      // Firmware without the timer module: the main loop's interval instead.
+      setInterval(handler, ms);
+      return "setInterval every " + ms + " ms (no timer module: no preemption)";
+    }
+  }
+
+  const backEnds = [];
+  for (let b = 0; b < sinks.length; b++) {
+    backEnds.push({ name: sinks[b].name, description: sinks[b].description, driver: sinks[b].driver });
+  }
+  return {
+    name: name,
+    frontEnds: frontEnds,
+    backEnds: backEnds,
+    params: params,
+    periods: 4,
+    startInterrupt: startInterrupt,
+    pollCompletions: pollCompletions,
+  };
+}
