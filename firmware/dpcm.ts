@@ -73,6 +73,8 @@ export const enum Cmd {
 }
 export const CMD_NAMES = ["START", "STOP", "PAUSE_PUSH", "PAUSE_RELEASE", "SUSPEND", "RESUME", "STOP_XRUN"];
 export const NO_TRIGGER = -1;
+/** Period buffers a BE's DMA plays from (BeDriver.periodBuffers()). */
+const DMA_BUFFERS = 2;
 
 /** Start the FE before its BEs (PRE) or after them (POST); stop runs in reverse. */
 export const enum Order {
@@ -99,6 +101,8 @@ export class Link implements Pooled {
   state: LinkState;
   /** FE frames this BE has consumed (a position in the FE's frame count). */
   pos: number;
+  /** BE periods completed since this link last had a period to copy (drain). */
+  emptyPeriods: number;
   constructor(slot: number, fe: FrontEnd, be: BackEnd) {
     this.slot = slot;
     this.gen = 0;
@@ -109,6 +113,7 @@ export class Link implements Pooled {
     this.beNode = new ListNode<Link>(this);
     this.state = LinkState.Idle;
     this.pos = 0;
+    this.emptyPeriods = 0;
   }
 }
 
@@ -203,10 +208,13 @@ export class FrontEnd {
 
 /** Add `src` into `dst` sample by sample, clipping at the 16-bit limits. */
 export function mixSaturating(dst: Int16Array, src: Int16Array): void {
+  // The one per-sample loop in the firmware (Espruino has no native
+  // saturating add): kept to a single statement per sample.
   const n = dst.length;
+  let sum = 0;
   for (let i = 0; i < n; i++) {
-    const s = dst[i] + src[i];
-    dst[i] = s > 32767 ? 32767 : s < -32768 ? -32768 : s;
+    sum = dst[i] + src[i];
+    dst[i] = sum > 32767 ? 32767 : sum < -32768 ? -32768 : sum;
   }
 }
 
@@ -491,6 +499,7 @@ export class Runtime {
     link.be = be;
     link.state = LinkState.Idle;
     link.pos = fe.hwPtr;
+    link.emptyPeriods = 0;
     this.linkLists(link);
     return "";
   }
@@ -688,6 +697,14 @@ export class Runtime {
     if (starting && fe.state !== FeState.Prepared && fe.state !== FeState.Paused && fe.state !== FeState.Running) {
       return fe.name + ": cannot " + CMD_NAMES[cmd] + " in state " + FE_STATE_NAMES[fe.state];
     }
+    // PAUSED is accepted for the replay of a held PAUSE_PUSH (its FE state changed at once).
+    const pausing = cmd === Cmd.PausePush || cmd === Cmd.Suspend;
+    if (
+      fe.state === FeState.Closed ||
+      (pausing && fe.state !== FeState.Running && fe.state !== FeState.Draining && fe.state !== FeState.Paused)
+    ) {
+      return fe.name + ": cannot " + CMD_NAMES[cmd] + " in state " + FE_STATE_NAMES[fe.state];
+    }
     if (fe.updating && !irq.unsafe) {
       this.feEnter(fe, cmd);
       fe.pendingTrigger = cmd;
@@ -715,13 +732,20 @@ export class Runtime {
     if (first) dst.set(src);
     else mixSaturating(dst, src);
     link.pos += this.periodFrames;
+    link.emptyPeriods = 0;
     this.played[fe.index * this.bes.length + link.be.index] += this.periodFrames;
     return true;
   }
 
-  /** Recompute an FE's hardware pointer from its running links; finish a drain. */
+  /**
+   * Recompute an FE's hardware pointer from its running links; finish a
+   * drain once every running BE has played out both of its period buffers
+   * after the FE's last frame was copied (stopping earlier cut the tone's
+   * last two periods).
+   */
   private feAdvance(fe: FrontEnd): void {
     let min = -1;
+    let playedOut = true;
     const head = fe.beClients;
     for (let n = head.next; n !== head; n = n.next) {
       if (n.poison) {
@@ -733,10 +757,12 @@ export class Runtime {
         record(Kind.UseAfterFree, fe.index, link.be.index, link.slot, link.gen, Site.FeAdvance, 0);
         return;
       }
-      if (link.state === LinkState.Running && (min < 0 || link.pos < min)) min = link.pos;
+      if (link.state !== LinkState.Running) continue;
+      if (min < 0 || link.pos < min) min = link.pos;
+      if (link.emptyPeriods < DMA_BUFFERS) playedOut = false;
     }
     if (min > fe.hwPtr) fe.hwPtr = min;
-    if (fe.state === FeState.Draining && min >= fe.applPtr) {
+    if (fe.state === FeState.Draining && min >= fe.applPtr && playedOut) {
       record(Kind.Drained, fe.index, -1, -1, 0, Site.FeAdvance, fe.written);
       this.trigger(fe, Cmd.Stop);
     }
@@ -788,6 +814,7 @@ export class Runtime {
       if (link.state !== LinkState.Running || (fe.state !== FeState.Running && fe.state !== FeState.Draining)) continue;
       if (this.copyPeriod(link, buffer, sources === 0)) sources++;
       else if (fe.state === FeState.Running) fe.xrunPending = true;
+      else link.emptyPeriods++;
     }
     if (sources === 0) buffer.fill(0);
     if (n !== head) return;
