@@ -464,6 +464,11 @@ export class Runtime {
   private unlinkLists(link: Link): void {
     const was = irqSave();
     if (!handlerExcluded()) record(Kind.UnmaskedListChange, link.fe.index, link.be.index, link.slot, link.gen, Site.LinkDel, 0);
+    // Retire first: from here every handle to the link, and every list node
+    // still pointing at it, is stale. Done in the same section as the unlink,
+    // a walk can never meet a retired link; without it (unsafe), the
+    // interrupt can, which is the 2014 use-after-free.
+    this.links.retire(link);
     const onBe = listDel(link.beNode);
     const onFe = listDel(link.feNode);
     listAddTail(link.feNode, this.dying);
@@ -776,6 +781,10 @@ export class Runtime {
     for (let n = head.next; n !== head; n = n.next) {
       if (n.poison) break;
       const link = n.owner as Link;
+      if (!link.inUse || link.gen !== n.gen) {
+        record(Kind.UseAfterFree, fe.index, link.be.index, link.slot, link.gen, Site.PeriodWalk, 0);
+        break;
+      }
       if (link.state !== LinkState.Running) continue;
       const behind = fe.applPtr - link.pos;
       this.dropped[fe.index * this.bes.length + link.be.index] += behind;

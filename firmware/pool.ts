@@ -43,6 +43,14 @@ export class Pool<T extends Pooled> {
     return item;
   }
 
+  /**
+   * Invalidate every handle to `item` (bump its generation) while it stays
+   * allocated: the first half of a free, done where it leaves the graph.
+   */
+  retire(item: T): void {
+    item.gen++;
+  }
+
   /** Return a slot. Returns false for a double free (the slot is not in use). */
   free(item: T): boolean {
     if (!item.inUse) return false;

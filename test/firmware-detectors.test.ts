@@ -87,7 +87,7 @@ test("poisoned walk: unlinking a link that is already off its BE list is caught 
   listDel(link.beNode);
   assert.equal(rig.rt.route(rig.fe("a"), rig.rt.bes[0], false), "");
   assert.deepEqual(races(), { "poisoned-walk": 1 });
-  assert.match(raceLines(rig)[0], /kind=poisoned-walk ctx=main fe=a be=s0 link=0#0 at=link-del$/);
+  assert.match(raceLines(rig)[0], /kind=poisoned-walk ctx=main fe=a be=s0 link=0#1 at=link-del$/);
 });
 
 test("unmasked list change: in unsafe mode every link add and delete is reported", () => {
