@@ -4,7 +4,7 @@
 
 import { readFileSync, existsSync } from "node:fs";
 import { loadBundleFile } from "../../emulator/load-bundle.ts";
-import type { MachineOptions } from "../../emulator/machine.ts";
+import type { Machine, MachineOptions } from "../../emulator/machine.ts";
 import type { ConsoleOptions } from "../../emulator/console.ts";
 import { createEmulatedBoard, type BoardName, type EmulatedBoard } from "../../emulator/boards/registry.ts";
 import { channel, dominantFrequency, gaps } from "../../emulator/analysis.ts";
@@ -86,6 +86,8 @@ export interface SessionOptions {
   machine?: MachineOptions;
   console?: ConsoleOptions;
   distDir?: string;
+  /** Change the emulated hardware before the bundle loads (e.g. detach a device). */
+  prepare?: (machine: Machine) => void;
 }
 
 export interface OutputSummary {
@@ -143,6 +145,7 @@ export async function runSession(options: SessionOptions): Promise<SessionResult
   const board = await createEmulatedBoard(options.board, { ...options.machine, console: options.console }, options.distDir);
   const { machine } = board;
   if (!existsSync(board.bundlePath)) throw new Error(`${board.bundlePath} is missing: run npm run build first`);
+  options.prepare?.(machine);
   const loaded = loadBundleFile(machine, board.bundlePath);
   if (!loaded.ok) throw new Error(`the bundle failed to load: ${loaded.message}`);
   if (!/^READY /m.test(machine.console.text()) && !machine.runUntilOutput(/^READY /m, 2)) throw new Error("the firmware did not print READY within 2 virtual seconds");

@@ -1,0 +1,144 @@
+// The Pico bundle on its emulator, end to end: what each output really
+// played, measured from the recordings the codec and amplifier models keep.
+
+import { test, before } from "node:test";
+import assert from "node:assert/strict";
+import { execFileSync } from "node:child_process";
+import { existsSync } from "node:fs";
+import { runSession, demoScript, parseScript, type SessionResult } from "../scripts/lib/session.ts";
+import { channel, dominantFrequency, firstSound, gaps } from "../emulator/analysis.ts";
+import type { OutputRecorder } from "../emulator/hardware.ts";
+
+const PERIOD_FRAMES = 128;
+const RATE = 8000;
+
+before(() => {
+  if (!existsSync("dist/pico-wm8731.js")) execFileSync("npx", ["rollup", "-c", "rollup.config.mjs"], { env: { ...process.env, BOARD: "pico-wm8731" } });
+});
+
+function output(result: SessionResult, name: string): OutputRecorder {
+  const out = result.board.outputs.find((o) => o.name === name);
+  assert.ok(out, `no output ${name}`);
+  return out;
+}
+
+function stat(result: SessionResult, be: string, key: string): number {
+  const line = result.lines.filter((l) => l.startsWith(`STATS be=${be} `)).pop();
+  assert.ok(line, `no STATS line for ${be}`);
+  const m = new RegExp(`\\b${key.replace(".", "\\.")}=(\\d+)`).exec(line);
+  assert.ok(m, `no ${key} in ${line}`);
+  return Number(m[1]);
+}
+
+function feStat(result: SessionResult, fe: string, key: string): number {
+  const line = result.lines.filter((l) => l.startsWith(`STATS fe=${fe} `)).pop();
+  assert.ok(line, `no STATS line for ${fe}`);
+  const m = new RegExp(`\\b${key}=(\\d+)`).exec(line);
+  assert.ok(m, `no ${key} in ${line}`);
+  return Number(m[1]);
+}
+
+test("the demo: the tone measured on each output is within 1 Hz, with no xrun, race, fault or gap", async () => {
+  const result = await runSession({ board: "pico-wm8731", steps: demoScript("pico-wm8731", 440) });
+  assert.deepEqual(result.board.machine.faults, []);
+  assert.equal(result.xruns, 0);
+  assert.equal(result.races.size, 0, [...result.races.keys()].join(","));
+  for (const name of ["codec", "spk"]) {
+    const out = output(result, name);
+    assert.equal(out.sampleRate(), RATE);
+    assert.ok(out.framesPlayed() > RATE / 2, `${name} played ${out.framesPlayed()} frames`);
+    const hz = dominantFrequency(channel(out.samples()), out.sampleRate());
+    assert.ok(Math.abs(hz - 440) < 1, `${name}: measured ${hz} Hz`);
+    assert.deepEqual(gaps(out.samples(), PERIOD_FRAMES), [], `${name} has silent gaps`);
+  }
+});
+
+test("a different tone is measured within 1 Hz too (the rate comes from the I2S registers)", async () => {
+  const result = await runSession({
+    board: "pico-wm8731",
+    steps: parseScript(`
+      0 route("media", "codec", true)
+      0 play("media", 1000)
+      0.8 stop("media")`),
+  });
+  const out = output(result, "codec");
+  const hz = dominantFrequency(channel(out.samples()), out.sampleRate());
+  assert.ok(Math.abs(hz - 1000) < 1, `measured ${hz} Hz`);
+});
+
+test("frame accounting is exact: a timed tone is played completely on each output routed to it", async () => {
+  const result = await runSession({
+    board: "pico-wm8731",
+    steps: parseScript(`
+      0 route("media", "codec", true)
+      0 route("media", "spk", true)
+      0 play("media", 440, 0.5)
+      1.0 stats()`),
+  });
+  const written = feStat(result, "media", "written");
+  assert.equal(written, Math.ceil((0.5 * RATE) / PERIOD_FRAMES) * PERIOD_FRAMES);
+  assert.equal(feStat(result, "media", "xruns"), 0);
+  for (const name of ["codec", "spk"]) {
+    assert.equal(stat(result, name, "played.media"), written, `${name} played`);
+    assert.equal(stat(result, name, "dropped.media"), 0, `${name} dropped`);
+    // What the output model really emitted: the tone's 4000 frames of sound,
+    // then the zero padding of the last period, and nothing lost.
+    const samples = output(result, name).samples();
+    const first = firstSound(samples);
+    let last = -1;
+    for (let f = 0; f < samples.length / 2; f++) if (samples[2 * f] !== 0) last = f;
+    assert.ok(first >= 0 && first <= 1, `${name}: sound starts at frame ${first}`);
+    assert.ok(last - first + 1 >= 0.5 * RATE - 2 && last - first + 1 <= 0.5 * RATE, `${name}: ${last - first + 1} frames of tone`);
+  }
+});
+
+test("bad console input gets its error, changes nothing, and audio continues", async () => {
+  const result = await runSession({
+    board: "pico-wm8731",
+    steps: parseScript(`
+      0 route("media", "codec", true)
+      0 play("media", 440)
+      0.3 route("media", "headphones", true)
+      0.35 route("nosuch", "codec", true)
+      0.4 route("media", "codec", "yes")
+      0.45 play("media", -5)
+      0.5 play("media", 20000)
+      0.55 route(
+      0.6 stop()
+      1.0 stats()`),
+  });
+  const errors = result.lines.filter((l) => l.startsWith("ERROR "));
+  assert.equal(errors.length, 6, errors.join("\n"));
+  assert.match(errors[0], /unknown back end "headphones" \(known: codec, spk\)/);
+  assert.ok(result.lines.some((l) => /^Uncaught SyntaxError/.test(l)), "the unbalanced line is a syntax error at the prompt");
+  const out = output(result, "codec");
+  assert.deepEqual(gaps(out.samples(), PERIOD_FRAMES), []);
+  assert.ok(out.framesPlayed() >= 0.95 * RATE, `codec kept playing: ${out.framesPlayed()} frames`);
+  assert.ok(Math.abs(dominantFrequency(channel(out.samples()), RATE) - 440) < 1);
+});
+
+test("a codec that does not answer on I2C gives a clear error and the speaker keeps playing", async () => {
+  const { createEmulatedBoard } = await import("../emulator/boards/registry.ts");
+  const probe = await createEmulatedBoard("pico-wm8731");
+  const codecAddress = 0x1a;
+  assert.ok(probe.machine.i2c.I2C1.device(codecAddress), "the codec model sits at 0x1A on I2C1");
+  const result = await runSession({
+    board: "pico-wm8731",
+    machine: {},
+    steps: parseScript(`
+      0 route("media", "spk", true)
+      0 play("media", 440)
+      0.3 route("media", "codec", true)
+      1.0 stats()`),
+    prepare: (machine) => machine.i2c.I2C1.detach(codecAddress),
+  });
+  const error = result.lines.find((l) => l.startsWith("ERROR route"));
+  assert.ok(error, "route to the silent codec must fail");
+  assert.match(error, /codec/i);
+  assert.match(error, /I2C|ACK|answer/i);
+  const spk = output(result, "spk");
+  assert.deepEqual(gaps(spk.samples(), PERIOD_FRAMES), []);
+  assert.ok(spk.framesPlayed() >= 0.95 * RATE, `spk kept playing: ${spk.framesPlayed()} frames`);
+  assert.equal(output(result, "codec").framesPlayed(), 0);
+  assert.match(result.lines.find((l) => l.startsWith("STATS be=codec ")) ?? "", /state=(NEW|CLOSE) users=0/);
+});
