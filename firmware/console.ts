@@ -164,5 +164,6 @@ export function installConsole(rt: Runtime, player: Player, version: string): vo
     print("Log lines: RACE/EVT t= kind= ctx= fe= be= link= at= [n=]");
   };
 
-  global.DPCM = { version: version, runtime: rt, irq: irq, ring: ring };
+  // For the host tools (the race explorer reaches the player to stop an FE's refill).
+  global.DPCM = { version: version, runtime: rt, player: player, irq: irq, ring: ring };
 }

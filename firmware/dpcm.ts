@@ -9,7 +9,7 @@
 // in the interrupt handler.
 
 import { Board, BeDriver, StreamParams } from "./board";
-import { irq, irqSave, irqRestore, handlerExcluded } from "./irq";
+import { irq, irqSave, irqSaveAlways, irqRestore, handlerExcluded } from "./irq";
 import { ListNode, listAddTail, listDel, listEmpty } from "./list";
 import { Pool, Pooled } from "./pool";
 import { Kind, Site, record } from "./log";
@@ -417,10 +417,17 @@ export class Runtime {
 
   /** Stop (or pause, when `pause`) one link; the last running link stops the hardware. */
   linkStop(link: Link, pause: boolean): void {
-    if (link.state === LinkState.Idle) return;
-    if (pause && link.state === LinkState.Paused) return;
     const be = link.be;
     const was = irqSave();
+    // The link's state is tested with the handler masked: tested before the
+    // section, an xrun STOP from the interrupt could stop this very link in
+    // between, and the stop here would then take it off the paused count
+    // instead (the race explorer found this: scenario 3, safe mode, stop()
+    // of an FE while its xrun is handled).
+    if (link.state === LinkState.Idle || (pause && link.state === LinkState.Paused)) {
+      irqRestore(was);
+      return;
+    }
     if (link.state === LinkState.Running) be.starts--;
     else be.pausedLinks--;
     if (pause) {
@@ -429,9 +436,10 @@ export class Runtime {
     } else {
       link.state = LinkState.Idle;
     }
-    if (be.starts < 0) {
-      record(Kind.UnbalancedStop, link.fe.index, be.index, link.slot, link.gen, Site.BeStop, be.starts);
-      be.starts = 0;
+    if (be.starts < 0 || be.pausedLinks < 0) {
+      record(Kind.UnbalancedStop, link.fe.index, be.index, link.slot, link.gen, Site.BeStop, be.starts < 0 ? be.starts : be.pausedLinks);
+      if (be.starts < 0) be.starts = 0;
+      if (be.pausedLinks < 0) be.pausedLinks = 0;
     }
     if (be.starts === 0 && (be.state === BeState.Start || be.state === BeState.Paused)) {
       if (be.pausedLinks > 0) {
@@ -651,18 +659,28 @@ export class Runtime {
     return err;
   }
 
-  /** Detector: every link must be in the state its FE's last trigger put it in. */
+  /**
+   * Detector: every link must be in the state its FE's last trigger put it in.
+   * The FE state and each link's state are read together with the handler
+   * masked: an xrun STOP from the interrupt changes the FE and all its links
+   * in one handler run, so a check spread over several statements could see
+   * the FE before that run and a link after it, and report a trigger lost
+   * when none was (the race explorer found this: scenarios 1 and 4 in safe
+   * mode). irqSaveAlways, as this is instrumentation, which unsafe mode keeps
+   * guarded; one link per section, so its length does not depend on the graph.
+   */
   checkTriggers(fe: FrontEnd): void {
-    let want = LinkState.Idle;
-    if (fe.state === FeState.Running || fe.state === FeState.Draining) want = LinkState.Running;
-    else if (fe.state === FeState.Paused) want = LinkState.Paused;
     const head = fe.beClients;
     for (let n = head.next; n !== head; n = n.next) {
       if (n.poison) return;
       const link = n.owner as Link;
-      if (link.state !== want || (want === LinkState.Running && link.be.state !== BeState.Start)) {
-        record(Kind.LostTrigger, fe.index, link.be.index, link.slot, link.gen, Site.UpdateEnd, link.state);
-      }
+      const was = irqSaveAlways();
+      let want = LinkState.Idle;
+      if (fe.state === FeState.Running || fe.state === FeState.Draining) want = LinkState.Running;
+      else if (fe.state === FeState.Paused) want = LinkState.Paused;
+      const lost = link.state !== want || (want === LinkState.Running && link.be.state !== BeState.Start);
+      irqRestore(was);
+      if (lost) record(Kind.LostTrigger, fe.index, link.be.index, link.slot, link.gen, Site.UpdateEnd, link.state);
     }
   }
 

@@ -1,0 +1,213 @@
+// npm run explore: the race explorer. Runs the historical DPCM race
+// scenarios on an emulated board, firing the period interrupt at chosen
+// statement boundaries of each scenario's window: every single boundary, then
+// pairs (all, or a bounded subset), then seeded random schedules; in safe and
+// unsafe mode. Reports what the firmware's race detectors found, where each
+// first finding's interrupt landed (TypeScript file and line), and its log.
+// --replay runs one schedule alone (same serial log, byte for byte) and
+// --trace exports it as Chrome trace-event JSON for Perfetto.
+//
+// Exit status: 0 when safe mode has no finding and every unsafe scenario
+// found its race (or a replay ran); 1 otherwise; 2 for bad arguments.
+// See ARCHITECTURE.md, "The race explorer".
+
+import { createRequire } from "node:module";
+import { existsSync, writeFileSync } from "node:fs";
+import { Command, InvalidArgumentError } from "commander";
+import { SCENARIOS, findScenario, MODES, type Mode, type Scenario } from "./lib/explorer/scenarios.ts";
+import { EXPLORER_BOARDS, loadBoardRig, runSchedule, windowLog, type BoardRig } from "./lib/explorer/runner.ts";
+import { searchScenario, type SearchReport } from "./lib/explorer/search.ts";
+import { parseSchedule, formatSchedule } from "./lib/explorer/schedule.ts";
+import { formatReplay, formatSummary, summaryJson, verdictProblems } from "./lib/explorer/report.ts";
+import { TraceRecorder } from "./lib/explorer/trace.ts";
+
+const require = createRequire(import.meta.url);
+
+function count(name: string, allowAll: boolean) {
+  return (v: string): number => {
+    if (allowAll && v === "all") return Infinity;
+    const n = Number(v);
+    if (!Number.isInteger(n) || n < 0) throw new InvalidArgumentError(`${name} must be a whole number${allowAll ? ' or "all"' : ""}`);
+    return n;
+  };
+}
+
+const defaultBoard = existsSync("dist/pico-wm8731.js") || existsSync("boards/pico-wm8731/main.ts") ? "pico-wm8731" : "generic";
+
+const program = new Command()
+  .name("npm run explore --")
+  .description(
+    "Search the statement boundaries of the DPCM race scenarios for races: fire the period interrupt at every\n" +
+      "single boundary of each scenario's window, then at pairs, then at seeded random schedules, in safe and unsafe mode.",
+  )
+  .option("--scenario <which>", `1-4, a name (${SCENARIOS.map((s) => s.key).join(", ")}) or all`, "all")
+  .option("--mode <mode>", "safe, unsafe or both", "both")
+  .option("--board <name>", `emulated board (${EXPLORER_BOARDS.join(", ")})`, defaultBoard)
+  .option("--pairs <limit>", 'pair schedules per scenario and mode: a limit, "all" or 0 to skip', count("--pairs", true), 1000)
+  .option("--random <count>", "seeded random schedules per scenario and mode (0 to skip)", count("--random", false), 200)
+  .option("--seed <n>", "seed of the random schedules", count("--seed", false), 1)
+  .option("--replay <schedule>", 'run one schedule alone and print its serial log, e.g. "s1:unsafe:72@generic"')
+  .option("--trace <file.json>", "with --replay: write the run as Chrome trace-event JSON (open it in ui.perfetto.dev)")
+  .option("--window-log", "with --replay: print the serial log from the window on, not the whole run")
+  .option("--json", "print machine-readable JSON instead of text")
+  .option("--progress", "show the progress bar even when stderr is not a terminal")
+  .option("--no-progress", "never show the progress bar")
+  .parse();
+
+interface Options {
+  scenario: string;
+  mode: string;
+  board: string;
+  pairs: number;
+  random: number;
+  seed: number;
+  replay?: string;
+  trace?: string;
+  windowLog?: boolean;
+  json?: boolean;
+  progress?: boolean;
+}
+
+const opts = program.opts<Options>();
+
+function usage(message: string): never {
+  process.stderr.write(`npm run explore: ${message}\n`);
+  process.exit(2);
+}
+
+interface Bar {
+  start(total: number, value: number, payload?: Record<string, unknown>): void;
+  update(value: number, payload?: Record<string, unknown>): void;
+  setTotal(total: number): void;
+  stop(): void;
+}
+
+/** A progress bar on stderr: when it is a terminal, or when --progress asks for one. */
+function progressReporter(): ((phase: string, done: number, total: number) => void) & { stop(): void } {
+  const explicit = process.argv.includes("--progress");
+  const show = opts.progress !== false && (explicit || process.stderr.isTTY === true);
+  let bar: Bar | null = null;
+  let phase = "";
+  const report = ((name: string, done: number, total: number) => {
+    if (!show) return;
+    if (!bar) {
+      const cliProgress = require("cli-progress") as {
+        SingleBar: new (options: Record<string, unknown>, preset: unknown) => Bar;
+        Presets: Record<string, unknown>;
+      };
+      bar = new cliProgress.SingleBar(
+        {
+          format: "{phase} [{bar}] {value}/{total} schedules, eta {eta_formatted}",
+          hideCursor: true,
+          clearOnComplete: true,
+          stream: process.stderr,
+          noTTYOutput: !process.stderr.isTTY,
+          notTTYSchedule: 2000,
+          etaBuffer: 50,
+        },
+        cliProgress.Presets.shades_classic,
+      );
+      bar.start(total, done, { phase: name.padEnd(16) });
+      phase = name;
+      return;
+    }
+    if (name !== phase) {
+      phase = name;
+      bar.setTotal(total);
+      bar.update(done, { phase: name.padEnd(16) });
+    } else if (done === total || done % 16 === 0) {
+      bar.update(done);
+    }
+  }) as ((phase: string, done: number, total: number) => void) & { stop(): void };
+  report.stop = () => {
+    bar?.stop();
+    bar = null;
+  };
+  return report;
+}
+
+async function replay(rig: BoardRig, text: string): Promise<void> {
+  const schedule = parseSchedule(text);
+  const trace = opts.trace ? new TraceRecorder(`dpcm-espruino ${rig.name} (emulated): ${text}`) : null;
+  const result = await runSchedule(rig, schedule.scenario, schedule.mode, schedule.boundaries, { trace });
+  const name = formatSchedule(schedule.scenario, schedule.mode, schedule.boundaries, rig.name);
+  if (trace && opts.trace) {
+    writeFileSync(
+      opts.trace,
+      JSON.stringify(trace.toJSON({ schedule: name, scenario: schedule.scenario.key, mode: schedule.mode, board: rig.name, findings: result.findings })),
+    );
+  }
+  const log = opts.windowLog ? windowLog(result) : result.log;
+  if (opts.json) {
+    process.stdout.write(JSON.stringify({ schedule: name, ...result, log }, null, 2) + "\n");
+  } else {
+    process.stdout.write(formatReplay(name, result) + "\n");
+    process.stdout.write(log);
+    if (opts.trace) process.stderr.write(`trace: ${opts.trace} (open it in https://ui.perfetto.dev)\n`);
+  }
+}
+
+async function search(rig: BoardRig): Promise<void> {
+  let scenarios: Scenario[];
+  if (opts.scenario === "all") scenarios = [...SCENARIOS];
+  else {
+    const s = findScenario(opts.scenario);
+    if (!s) usage(`no scenario "${opts.scenario}" (1-4, ${SCENARIOS.map((x) => x.key).join(", ")}, all)`);
+    scenarios = [s];
+  }
+  let modes: Mode[];
+  if (opts.mode === "both") modes = [...MODES];
+  else if ((MODES as readonly string[]).includes(opts.mode)) modes = [opts.mode as Mode];
+  else usage(`--mode must be safe, unsafe or both`);
+  if (opts.trace) usage("--trace needs --replay <schedule> (the report prints a replay command for each first finding)");
+
+  const progress = progressReporter();
+  const started = performance.now();
+  const reports: SearchReport[] = [];
+  try {
+    for (const scenario of scenarios) {
+      for (const mode of modes) {
+        reports.push(await searchScenario(rig, scenario, mode, { pairs: opts.pairs, random: opts.random, seed: opts.seed, onProgress: progress }));
+      }
+    }
+  } finally {
+    progress.stop();
+  }
+  const summary = { board: rig.name, bundle: rig.bundlePath, reports, wallSeconds: (performance.now() - started) / 1000 };
+  if (opts.json) process.stdout.write(JSON.stringify(summaryJson(summary), null, 2) + "\n");
+  else {
+    const header =
+      `race explorer: board ${rig.name} (${rig.bundlePath}), ${scenarios.length} scenario(s) x ${modes.join("+")}, ` +
+      `pairs ${opts.pairs === Infinity ? "all" : "<= " + opts.pairs}, random ${opts.random} (seed ${opts.seed})`;
+    process.stdout.write(header + "\n" + formatSummary(summary) + "\n");
+  }
+  if (verdictProblems(reports).length > 0) process.exitCode = 1;
+}
+
+async function main(): Promise<void> {
+  let board = opts.board;
+  if (opts.replay) {
+    let named: string | null;
+    try {
+      named = parseSchedule(opts.replay).board;
+    } catch (e) {
+      usage((e as Error).message);
+    }
+    const explicit = program.getOptionValueSource("board") === "cli";
+    if (named && explicit && named !== opts.board) usage(`the schedule names board ${named}, --board says ${opts.board}`);
+    if (named) board = named;
+  }
+  let rig: BoardRig;
+  try {
+    rig = await loadBoardRig(board);
+  } catch (e) {
+    usage((e as Error).message);
+  }
+  if (opts.replay) await replay(rig, opts.replay);
+  else await search(rig);
+}
+
+main().catch((e: unknown) => {
+  process.stderr.write(`npm run explore: ${(e as Error).stack ?? e}\n`);
+  process.exit(1);
+});
