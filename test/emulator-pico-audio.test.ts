@@ -142,3 +142,37 @@ test("a codec that does not answer on I2C gives a clear error and the speaker ke
   assert.equal(output(result, "codec").framesPlayed(), 0);
   assert.match(result.lines.find((l) => l.startsWith("STATS be=codec ")) ?? "", /state=(NEW|CLOSE) users=0/);
 });
+
+test("a live reroute reaches the new output within two periods and leaves the old one within two", async () => {
+  const { createEmulatedBoard } = await import("../emulator/boards/registry.ts");
+  const { loadBundleFile } = await import("../emulator/load-bundle.ts");
+  const board = await createEmulatedBoard("pico-wm8731");
+  const { machine } = board;
+  assert.ok(loadBundleFile(machine, board.bundlePath).ok);
+  machine.console.type('route("media", "codec", true)');
+  machine.console.type('play("media", 440)');
+  machine.runFor(0.5);
+  const codec = output({ board } as SessionResult, "codec");
+  const spk = output({ board } as SessionResult, "spk");
+  assert.equal(spk.framesPlayed(), 0);
+  const routedAt = machine.now();
+  machine.console.type('route("media", "spk", true)');
+  machine.console.type('route("media", "codec", false)');
+  // Sample both outputs every millisecond of virtual time: when did sound
+  // first come out of the speaker, and when did it last come out of the codec?
+  let spkSoundAt = -1;
+  let codecLastSoundAt = routedAt;
+  let codecSeen = codec.framesPlayed();
+  for (let step = 0; step < 200; step++) {
+    machine.runFor(0.001);
+    const c = codec.samples();
+    for (let f = codecSeen; f < c.length / 2; f++) if (c[2 * f] !== 0) codecLastSoundAt = machine.now();
+    codecSeen = c.length / 2;
+    if (spkSoundAt < 0 && firstSound(spk.samples()) >= 0) spkSoundAt = machine.now();
+  }
+  const period = PERIOD_FRAMES / RATE;
+  assert.ok(spkSoundAt > routedAt, "the speaker never played");
+  assert.ok(spkSoundAt - routedAt <= 2 * period, `speaker sound after ${((spkSoundAt - routedAt) * 1000).toFixed(1)} ms`);
+  assert.ok(codecLastSoundAt - routedAt <= 2 * period, `codec sound until ${((codecLastSoundAt - routedAt) * 1000).toFixed(1)} ms after`);
+  assert.ok(codecLastSoundAt > routedAt, "the codec was playing until the reroute");
+});
