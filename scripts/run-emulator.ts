@@ -9,6 +9,7 @@ import { Command, InvalidArgumentError } from "commander";
 import wavefile from "wavefile";
 import { demoScript, readScript, runSession, summarizeOutputs, countRaces, type SessionResult } from "./lib/session.ts";
 import { isBoardName, BOARD_NAMES, type BoardName } from "../emulator/boards/registry.ts";
+import { serveBoard } from "./lib/serve.ts";
 
 function positive(name: string) {
   return (value: string): number => {
@@ -35,6 +36,10 @@ const program = new Command()
   .option("--interactive", "after the script, type console commands at a prompt (Ctrl-D ends)")
   .option("--out <dir>", "directory for WAV files and serial.log", "out")
   .option("--quiet", "do not echo the serial console while running")
+  // --serve: the emulated board as a dev board (scripts/lib/serve.ts)
+  .option("--serve [port]", "serve the board's console on 127.0.0.1:PORT (default 2323, 0 = any free port) and run in real time until Ctrl-C")
+  .option("--blank", "with --serve: start with empty Storage, a bare Espruino to flash with npm run flash")
+  .option("--espruino <version>", "with --serve: the Espruino version the emulated board reports (process.env.VERSION)", "2v29")
   .parse();
 
 interface Options {
@@ -48,6 +53,9 @@ interface Options {
   interactive?: boolean;
   out: string;
   quiet?: boolean;
+  serve?: string | boolean;
+  blank?: boolean;
+  espruino: string;
 }
 
 function fail(message: string): never {
@@ -70,7 +78,7 @@ function writeWavs(result: SessionResult, outDir: string): string[] {
 }
 
 function printSummary(result: SessionResult, wavs: string[]): void {
-  const virtual = result.endAt;
+  const virtual = result.endAt - result.readyAt;
   const p = (s: string) => process.stdout.write(s + "\n");
   p("");
   p(`== summary: board ${result.board.name}, ${virtual.toFixed(2)} virtual s in ${result.wallSeconds.toFixed(2)} wall s (${(virtual / result.wallSeconds).toFixed(1)}x real time)`);
@@ -120,6 +128,7 @@ async function main(): Promise<void> {
   const opts = program.opts<Options>();
   if (!isBoardName(opts.board)) fail(`unknown board "${opts.board}" (known: ${BOARD_NAMES.join(", ")})`);
   const board: BoardName = opts.board;
+  if (opts.serve !== undefined) return serve(opts, board);
   let steps;
   try {
     steps = opts.script ? readScript(opts.script) : demoScript(board, opts.tone);
@@ -141,6 +150,42 @@ async function main(): Promise<void> {
   const wavs = writeWavs(result, opts.out);
   printSummary(result, wavs);
   process.stdout.write(`serial log: ${join(opts.out, "serial.log")}\n`);
+}
+
+/** --serve: serve the board's console on loopback TCP and run in real time until Ctrl-C. */
+async function serve(opts: Options, board: BoardName): Promise<void> {
+  const port = opts.serve === true ? 2323 : Number(opts.serve);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) fail("--serve takes a TCP port number (0 picks a free one)");
+  if (!/^\d+v\d+/.test(opts.espruino)) fail(`--espruino must look like 2v29, not "${opts.espruino}"`);
+  let steps;
+  try {
+    steps = opts.script ? readScript(opts.script) : [];
+  } catch (e) {
+    fail((e as Error).message);
+  }
+  const served = await serveBoard({
+    board,
+    port,
+    blank: opts.blank,
+    steps,
+    unsafe: opts.unsafe,
+    machine: { printFaults: true, env: { VERSION: opts.espruino }, ...(opts.statementCost ? { statementCostUs: opts.statementCost } : {}) },
+    outDir: opts.out,
+    quiet: opts.quiet,
+  }).catch((e: Error) => fail(/EADDRINUSE/.test(e.message) ? `port ${port} is in use: try --serve 0 for any free port` : e.message));
+  const url = served.server.url;
+  process.stderr.write(
+    `[serve] the ${board} board's console is on ${url} (loopback only), running in real time; Ctrl-C stops\n` +
+      `[serve]   flash:   npm run flash -- --board ${board} --port ${url}\n` +
+      `[serve]   monitor: npm run monitor -- --port ${url}\n`,
+  );
+  await new Promise<void>((resolve) => {
+    process.once("SIGINT", resolve);
+    process.once("SIGTERM", resolve);
+  });
+  await served.stop();
+  process.stderr.write(`[serve] stopped; serial log: ${served.logFile}\n`);
+  process.exit(0);
 }
 
 await main();

@@ -1,0 +1,230 @@
+// One back end = one STM32 I2S port (SPI2 or SPI3 in I2S mode) fed by one
+// DMA1 stream in circular double-buffer mode, plus the part on the other end
+// of the link (codec or amplifier). Register values are justified where they
+// are built; sources in stm32.ts and README.md.
+
+import { BeDriver, StreamParams } from "../../firmware/board";
+import {
+  afPin, AHB1_GPIOA_GPIOB_DMA1, DMA1_HIFCR, dmaStream, i2sClockHz, RCC_AHB1ENR, RCC_APB1ENR, setBits, startPllI2s,
+} from "./stm32";
+
+/** The device at the far end of an I2S link. Methods return "" or an error. */
+export interface LinkPart {
+  open(): string;
+  /** Can the part run at `rate`? (The I2S divider has been checked already.) */
+  checkRate(rate: number): string;
+  /** Program the part for `rate`; called after the I2S port is configured, before start. */
+  prepare(rate: number): string;
+  close(): void;
+}
+
+/** Wiring of one I2S port: SPI base, its RCC_APB1ENR bit, its DMA1 stream, pins as [port, pin, af] triples. */
+export interface I2sPort {
+  spi: number;
+  clockBit: number;
+  stream: number;
+  pins: number[];
+}
+
+// SPIx_I2SCFGR (RM0368 §20.5.8): I2SMOD bit 11 = 1 (I2S mode), I2SCFG bits
+// 9:8 = 10 (master transmit: the STM32 drives CK and WS), I2SSTD bits 5:4 = 00
+// (Philips), CKPOL bit 3 = 0, DATLEN bits 2:1 = 00 (16-bit data), CHLEN bit 0
+// = 0 (16-bit channel: 32 BCLKs a frame, which both the WM8731 and the
+// MAX98357A accept). I2SE is bit 10.
+const I2SCFG = (1 << 11) | (2 << 8);
+const I2SE = 1 << 10;
+const SPI_CR2 = 0x04;
+const SPI_DR = 0x0c;
+const SPI_I2SCFGR = 0x1c;
+const SPI_I2SPR = 0x20;
+/** SPIx_CR2 bit 1 TXDMAEN: TXE raises a DMA request. */
+const TXDMAEN = 1 << 1;
+
+// DMA_SxCR (RM0368 §9.5.5): CHSEL 27:25 = 000 (channel 0: SPI2_TX on stream 4,
+// SPI3_TX on stream 5, RM0368 Table 28), DBM bit 18 = 1 (double buffer: M0AR
+// then M1AR, CT toggles at each end of block), PL 17:16 = 10 (high priority:
+// audio must not starve), MSIZE 14:13 = 01 and PSIZE 12:11 = 01 (half-words:
+// one 16-bit sample per SPI_DR write), MINC bit 10 = 1, PINC = 0, CIRC bit 8 =
+// 1 (implied by DBM, set anyway), DIR 7:6 = 01 (memory to peripheral), no
+// interrupt enables (the firmware polls the flags), EN bit 0.
+const DMA_CFG = (1 << 18) | (2 << 16) | (1 << 13) | (1 << 11) | (1 << 10) | (1 << 8) | (1 << 6);
+const DMA_EN = 1;
+const DMA_CT = 1 << 19;
+/** Flag groups of streams 4..7 in DMA_HISR/HIFCR start at bits 0, 6, 16, 22. */
+const FLAG_SHIFT = [0, 6, 16, 22];
+/** FEIF, DMEIF, TEIF, HTIF, TCIF of one stream (bits 0, 2, 3, 4, 5 of its group). */
+const ALL_FLAGS = 0x3d;
+const TCIF = 1 << 5;
+
+/** The JavaScript period fill cannot keep up above this (README: "Rates"). */
+const MAX_RATE = 48000;
+
+export class I2sDmaDriver implements BeDriver {
+  name: string;
+  port: I2sPort;
+  part: LinkPart;
+  bufs: Int16Array[];
+  /** 16-bit items a period: frames * 2 channels. */
+  items: number;
+  rate: number;
+  running: boolean;
+  lastCt: number;
+  /** DMA_HISR flag bits of this stream. */
+  flags: number;
+  tcMask: number;
+  cr: number;
+  /** Told the period (ms) after each prepare, so the board can poll fast enough. */
+  needPoll: (ms: number) => void;
+
+  constructor(name: string, port: I2sPort, part: LinkPart, periodFrames: number, needPoll: (ms: number) => void) {
+    this.name = name;
+    this.port = port;
+    this.part = part;
+    this.items = periodFrames * 2;
+    // Allocated at boot, while memory is unfragmented: DMA needs flat storage.
+    this.bufs = [new Int16Array(this.items), new Int16Array(this.items)];
+    this.rate = 0;
+    this.running = false;
+    this.lastCt = 0;
+    const shift = FLAG_SHIFT[port.stream & 3];
+    this.flags = ALL_FLAGS << shift;
+    this.tcMask = TCIF << shift;
+    this.cr = dmaStream(port.stream);
+    this.needPoll = needPoll;
+  }
+
+  open(): string {
+    return this.part.open();
+  }
+
+  /** 2*I2SDIV + ODD for `rate`, or an error (RM0368 §20.4.4: fs = I2SxCLK / (32 * (2*I2SDIV + ODD)), CHLEN=0, MCKOE=0). */
+  divider(rate: number): number | string {
+    const clk = i2sClockHz();
+    const k = Math.round(clk / (32 * rate));
+    const made = clk / (32 * k);
+    // I2SDIV 2..255 (0 and 1 are forbidden), so k is 4..511.
+    if (k < 4 || k > 511 || Math.abs(made - rate) > rate * 0.001) {
+      return this.name + ": " + rate + " Hz: PLLI2S (" + clk / 1e6 + " MHz) cannot make it within 0.1% (nearest " + Math.round(made) + " Hz)";
+    }
+    return k;
+  }
+
+  hwParams(params: StreamParams): string {
+    if (params.channels !== 2) return this.name + ": " + params.channels + " channels: the link is stereo";
+    if (params.rate > MAX_RATE) return this.name + ": " + params.rate + " Hz: above " + MAX_RATE + " Hz the JavaScript period fill cannot keep up";
+    const k = this.divider(params.rate);
+    if (typeof k === "string") return k;
+    return this.part.checkRate(params.rate);
+  }
+
+  prepare(params: StreamParams): string {
+    const k = this.divider(params.rate);
+    if (typeof k === "string") return k;
+    const p = this.port;
+    const spi = p.spi;
+    const cr = this.cr;
+    if (this.running) this.stop();
+    // Clocks: GPIOA, GPIOB and DMA1 on AHB1, the SPI on APB1 (read-modify-write:
+    // Espruino's own peripherals share these registers).
+    setBits(RCC_AHB1ENR, AHB1_GPIOA_GPIOB_DMA1, AHB1_GPIOA_GPIOB_DMA1);
+    setBits(RCC_APB1ENR, p.clockBit, p.clockBit);
+    const err = startPllI2s();
+    if (err) return this.name + ": " + err;
+    for (let i = 0; i < p.pins.length; i += 3) afPin(p.pins[i], p.pins[i + 1], p.pins[i + 2]);
+    // I2S: configure with I2SE clear (RM0368: I2SCFGR/I2SPR only while disabled).
+    poke32(spi + SPI_I2SCFGR, 0);
+    poke32(spi + SPI_I2SCFGR, I2SCFG);
+    // SPIx_I2SPR: I2SDIV bits 7:0 = k >> 1, ODD bit 8 = k & 1, MCKOE bit 9 = 0
+    // (the MCK pins PC6/PC7 are not bonded out on this package).
+    poke32(spi + SPI_I2SPR, (k >> 1) | ((k & 1) << 8));
+    poke32(spi + SPI_CR2, TXDMAEN);
+    // Period buffers: reuse the boot-time pair unless the period size changed.
+    const items = params.periodFrames * 2;
+    if (items !== this.items) {
+      this.items = items;
+      this.bufs = [new Int16Array(items), new Int16Array(items)];
+    }
+    this.bufs[0].fill(0);
+    this.bufs[1].fill(0);
+    const a0 = E.getAddressOf(this.bufs[0], true);
+    const a1 = E.getAddressOf(this.bufs[1], true);
+    if (!a0 || !a1) return this.name + ": period buffer is not flat (E.getAddressOf gave 0): no contiguous memory for DMA";
+    // DMA stream: disabled, flags cleared, then addresses and size.
+    poke32(cr, 0);
+    poke32(DMA1_HIFCR, this.flags);
+    poke32(cr + 8, spi + SPI_DR); // SxPAR: the SPI data register
+    poke32(cr + 12, a0); // SxM0AR: played first
+    poke32(cr + 16, a1); // SxM1AR
+    poke32(cr + 4, items); // SxNDTR: items per block (one period)
+    poke32(cr, DMA_CFG);
+    this.rate = params.rate;
+    const perr = this.part.prepare(params.rate);
+    if (perr) return perr;
+    this.needPoll((params.periodFrames / params.rate) * 500);
+    return "";
+  }
+
+  // start/stop/pause: register writes only (critical sections, interrupt).
+  start(): void {
+    const cr = this.cr;
+    poke32(cr, DMA_CFG); // EN=0, CT=0: begin with M0
+    poke32(cr + 4, this.items);
+    poke32(DMA1_HIFCR, this.flags);
+    poke32(cr, DMA_CFG | DMA_EN);
+    // DMA first, then the I2S: the first TXE request finds the stream ready.
+    poke32(this.port.spi + SPI_I2SCFGR, I2SCFG | I2SE);
+    this.lastCt = 0;
+    this.running = true;
+  }
+
+  stop(): void {
+    poke32(this.port.spi + SPI_I2SCFGR, I2SCFG);
+    // EN=0 by read-modify-write: CT and the other fields are protected while EN=1.
+    poke32(this.cr, peek32(this.cr) & ~DMA_EN);
+    // Disabling a stream sets its TCIF (RM0368 §9.3): not a period.
+    poke32(DMA1_HIFCR, this.flags);
+    this.running = false;
+  }
+
+  pause(push: boolean): void {
+    // I2SE off stops the bit clock; the DMA stream waits on its request.
+    poke32(this.port.spi + SPI_I2SCFGR, push ? I2SCFG : I2SCFG | I2SE);
+  }
+
+  hwFree(): void {
+    if (this.running) this.stop();
+    poke32(this.cr, 0);
+    poke32(this.port.spi + SPI_CR2, 0);
+    poke32(this.port.spi + SPI_I2SCFGR, 0);
+  }
+
+  close(): void {
+    this.part.close();
+  }
+
+  nextBuffer(): Int16Array {
+    // CT (SxCR bit 19) names the buffer DMA reads now; the other one is next.
+    return this.bufs[peek32(this.cr) & DMA_CT ? 0 : 1];
+  }
+
+  periodBuffers(): Int16Array[] {
+    return this.bufs;
+  }
+
+  /**
+   * Report this stream's completed periods. `hisr` was read (and its TC
+   * flags cleared) just before. CT toggles once a period, so an odd count
+   * shows as a changed CT; TCIF with CT unchanged means two periods.
+   */
+  poll(hisr: number, index: number, elapsed: (backEndIndex: number, latencySeconds: number) => void): void {
+    if (!this.running) return;
+    const ct = peek32(this.cr) & DMA_CT ? 1 : 0;
+    const n = ct !== this.lastCt ? 1 : hisr & this.tcMask ? 2 : 0;
+    this.lastCt = ct;
+    if (!n) return;
+    // Frames played since the last completion: from NDTR (SxCR + 4).
+    const latency = (this.items - peek32(this.cr + 4)) / 2 / this.rate;
+    if (n === 2) elapsed(index, latency + this.items / 2 / this.rate);
+    elapsed(index, latency);
+  }
+}

@@ -1,0 +1,5 @@
+// Entry of the pico-wm8731 bundle: build the board, start the DPCM runtime.
+import { createPicoBoard } from "./board";
+import { startRuntime } from "../../firmware/runtime";
+
+startRuntime(createPicoBoard());
