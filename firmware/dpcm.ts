@@ -520,8 +520,40 @@ export class Runtime {
   // ---- FE operations (main loop) -------------------------------------
 
   /** Open an FE and connect it to every BE routed to it. */
+  /**
+   * The rate a closed FE must open at to be served by every BE routed to it:
+   * a BE already open for another FE fixes it, and so does a BE whose
+   * hw_params fixup forces one (whatever the order of the routes); otherwise
+   * the board's default. Only asks: changes nothing.
+   */
+  openRate(fe: FrontEnd): number | string {
+    let rate = 0;
+    let by = "";
+    for (let b = 0; b < this.bes.length; b++) {
+      const be = this.bes[b];
+      if (!this.routed(fe, be)) continue;
+      let fixed = 0;
+      if (be.users > 0) {
+        fixed = be.params.rate;
+      } else {
+        const probe: StreamParams = { rate: this.board.params.rate, channels: fe.params.channels, periodFrames: fe.params.periodFrames };
+        if (!be.driver.hwParams(probe) && probe.rate !== this.board.params.rate) fixed = probe.rate;
+      }
+      if (!fixed) continue;
+      if (rate && fixed !== rate) {
+        return fe.name + ": " + by + " runs at " + rate + " Hz and " + be.name + " at " + fixed + " Hz; one FE cannot feed both (no resampler)";
+      }
+      rate = fixed;
+      by = be.name;
+    }
+    return rate || this.board.params.rate;
+  }
+
   openFe(fe: FrontEnd): string {
     if (fe.state !== FeState.Closed) return fe.name + ": already open";
+    const rate = this.openRate(fe);
+    if (typeof rate === "string") return rate;
+    fe.params.rate = rate;
     let first = true;
     let count = 0;
     for (let b = 0; b < this.bes.length; b++) {

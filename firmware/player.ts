@@ -56,6 +56,11 @@ export class Player {
     const rt = this.rt;
     const voice = this.voices[fe.index];
     const opened = fe.state === FeState.Closed;
+    // Check the tone against the rate the FE will run at before opening
+    // anything: a bad frequency must leave the BEs untouched.
+    const rate = opened ? rt.openRate(fe) : fe.params.rate;
+    if (typeof rate === "string") return rate;
+    if (!(frequency < rate / 2)) return fe.name + ": frequency must be between 0 and " + rate / 2 + " Hz (half the sample rate)";
     if (opened) {
       const err = rt.openFe(fe);
       if (err) return err;

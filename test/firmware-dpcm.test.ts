@@ -50,7 +50,8 @@ test("BE user count: opened by the first FE, closed by the last; driver open/clo
   assert.equal(state(be), "PREPARE");
   assert.equal(rt.openFe(b), "");
   assert.equal(be.users, 2);
-  assert.deepEqual([sink.calls.open, sink.calls.hwParams, sink.calls.prepare], [1, 1, 1], "the second user does not reopen the hardware");
+  // hw_params twice for the first user: openRate's side-effect-free probe, then the real one.
+  assert.deepEqual([sink.calls.open, sink.calls.hwParams, sink.calls.prepare], [1, 2, 1], "the second user does not reopen the hardware");
   rt.closeFe(a);
   assert.equal(be.users, 1);
   assert.deepEqual([sink.calls.hwFree, sink.calls.close], [0, 0], "the BE stays open while a user remains");
@@ -505,4 +506,38 @@ test("two FEs mixed into one BE saturate instead of wrapping", () => {
     rig.tick(0);
     assert.ok(sink.output.slice(-mixed.length).every((v) => v === want));
   }
+});
+
+test("a fixed-rate BE sets the FE's rate whatever the order of its routes; two different fixed rates are refused", () => {
+  const rig = makeRig({ bes: [{ name: "line", rates: [8000, 16000] }, { name: "bt", rates: [16000] }, { name: "hdmi", rates: [48000] }] });
+  const { rt } = rig;
+  const a = rig.fe("a");
+  // The any-rate BE (index 0) is routed first, the 16 kHz one second.
+  rt.route(a, rt.bes[0], true);
+  rt.route(a, rt.bes[1], true);
+  assert.equal(rt.openFe(a), "");
+  assert.equal(a.params.rate, 16000);
+  assert.equal(rt.bes[0].params.rate, 16000);
+  rt.closeFe(a);
+  assert.equal(a.params.rate, 8000, "a closed FE returns to the board's rate");
+  rt.route(a, rt.bes[2], true);
+  const err = rt.openFe(a);
+  assert.match(err, /runs at 16000 Hz and .* at 48000 Hz; one FE cannot feed both/);
+  assert.equal(a.state, FeState.Closed);
+  assert.deepEqual(rt.bes.map((be) => be.users), [0, 0, 0], "a refused open leaves every BE closed");
+});
+
+test("play with a frequency the FE's rate cannot carry changes nothing: no BE is opened", async () => {
+  const { Player } = await import("../firmware/player.ts");
+  const rig = makeRig();
+  const { rt } = rig;
+  const a = rig.fe("a");
+  rt.route(a, rt.bes[0], true);
+  const player = new Player(rt);
+  assert.match(player.play(a, 4000, -1), /frequency must be between 0 and 4000 Hz/);
+  assert.equal(a.state, FeState.Closed);
+  assert.equal(rt.bes[0].users, 0);
+  assert.equal(rig.sinks[0].calls.open, 0, "the BE's hardware was never opened");
+  assert.equal(player.play(a, 440, -1), "");
+  assert.equal(a.state, FeState.Running);
 });
