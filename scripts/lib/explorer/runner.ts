@@ -51,10 +51,11 @@ export interface FwFe {
   hwPtr: number;
   updating: boolean;
   params: { rate: number; periodFrames: number };
+  beClients: FwNode;
 }
 export interface FwNode {
   next: FwNode;
-  owner: { state: number; fe: { name: string } } | null;
+  owner: { state: number; pos: number; fe: { name: string } } | null;
   poison: boolean;
 }
 export interface FwBe {
@@ -223,8 +224,17 @@ export async function runSchedule(
   }
   // 2. The application stops writing; the ring plays out to its last frame.
   machine.console.type(dryLine(plan.dryFe));
-  machine.runFor(DRAIN_LIMIT_SECONDS, { until: () => fe.hwPtr >= fe.applPtr });
-  if (fe.hwPtr < fe.applPtr || fe.state !== FE_RUNNING) {
+  // Played out on at least one BE: the links of an FE need not be in step (a
+  // BE added later was primed with two periods at once), and the first link
+  // to run out is the one whose next period is an xrun.
+  const dryOnSomeBe = (): boolean => {
+    for (let n = fe.beClients.next; n !== fe.beClients && n.owner; n = n.next) {
+      if (n.owner.state === LINK_RUNNING && n.owner.pos >= fe.applPtr) return true;
+    }
+    return false;
+  };
+  machine.runFor(DRAIN_LIMIT_SECONDS, { until: dryOnSomeBe });
+  if (!dryOnSomeBe() || fe.state !== FE_RUNNING) {
     throw new ScenarioSetupError(`scenario ${scenario.id} on ${rig.name}: ${fe.name} did not play out its ring while running`);
   }
   // 3. Hold the timer task off for one period: a completion is overdue on every running BE.
