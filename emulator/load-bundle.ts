@@ -9,7 +9,7 @@
 // in the LoadResult with its mapped TypeScript location.
 
 import vm from "node:vm";
-import { readFileSync } from "node:fs";
+import { readBundleFile } from "./machine.ts";
 import type { SourceMapInput, TraceMap } from "@jridgewell/trace-mapping";
 import type { ErrorLocation, Machine, ScriptRecord } from "./machine.ts";
 import { EspruinoSyntaxError, preemptTransform, toTraceMap, type PreemptResult } from "./preempt.ts";
@@ -142,14 +142,7 @@ export function loadBundle(machine: Machine, source: BundleSource, options: Load
 
 /** Load dist/<board>.js (and dist/<board>.js.map when present). */
 export function loadBundleFile(machine: Machine, path: string, options: LoadOptions = {}): LoadResult {
-  const code = readFileSync(path, "utf8");
-  let map: string | null = null;
-  try {
-    map = readFileSync(path + ".map", "utf8");
-  } catch {
-    map = null;
-  }
-  return loadBundle(machine, { code, map, fileName: path }, options);
+  return loadBundle(machine, readBundleFile(path), options);
 }
 
 /** Location of a parse error (acorn's `loc`, or an EspruinoSyntaxError), mapped to TypeScript. */

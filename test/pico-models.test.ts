@@ -5,52 +5,11 @@
 
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import type { HardwareFault, MachineServices } from "../emulator/hardware.ts";
+import type { HardwareFault } from "../emulator/hardware.ts";
+import { FakeServices } from "./support/fake-services.ts";
 import { createPicoModels, type PicoModels } from "../emulator/boards/pico-wm8731.ts";
 import type { I2SFormat, I2SSink } from "../emulator/devices/i2s-link.ts";
 import { PLLI2S_LOCK_SECONDS } from "../emulator/stm32f401/rcc.ts";
-
-class FakeServices implements MachineServices {
-  t = 0;
-  faults: HardwareFault[] = [];
-  private regions: Array<{ base: number; bytes: Uint8Array }> = [];
-  private next = 0x20000000;
-  private levels = new Map<string, boolean>();
-  private listeners = new Map<string, Array<(l: boolean) => void>>();
-  now(): number {
-    return this.t;
-  }
-  fault(register: string, message: string): void {
-    this.faults.push({ time: this.t, register, message });
-  }
-  readMemory16(address: number): number {
-    for (const r of this.regions) {
-      const off = address - r.base;
-      if (off >= 0 && off + 1 < r.bytes.length) return r.bytes[off] | (r.bytes[off + 1] << 8);
-    }
-    throw new Error(`no memory at 0x${address.toString(16)}`);
-  }
-  peekRegister(): number {
-    return 0;
-  }
-  pinLevel(pin: string): boolean | undefined {
-    return this.levels.get(pin);
-  }
-  onPin(pin: string, listener: (level: boolean) => void): void {
-    this.listeners.set(pin, [...(this.listeners.get(pin) ?? []), listener]);
-  }
-  drive(pin: string, level: boolean): void {
-    this.levels.set(pin, level);
-    for (const l of this.listeners.get(pin) ?? []) l(level);
-  }
-  /** Hand out a flat buffer's address, like E.getAddressOf(buf, true). */
-  address(buf: Int16Array): number {
-    const base = this.next;
-    this.regions.push({ base, bytes: new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength) });
-    this.next += (buf.byteLength + 3) & ~3;
-    return base;
-  }
-}
 
 /** The board's models on a bus: peek/poke by address, as the machine does. */
 function rig(options: { codecAbsent?: boolean } = {}) {
@@ -139,8 +98,8 @@ function dma4(r: Rig, items: number): [Int16Array, Int16Array] {
   const b0 = new Int16Array(items);
   const b1 = new Int16Array(items);
   r.poke(S4 + 8, SPI2 + 0x0c);
-  r.poke(S4 + 12, r.s.address(b0));
-  r.poke(S4 + 16, r.s.address(b1));
+  r.poke(S4 + 12, r.s.addressOf(b0));
+  r.poke(S4 + 16, r.s.addressOf(b1));
   r.poke(S4 + 4, items);
   r.poke(S4, DMA_DBM_CFG);
   return [b0, b1];
@@ -575,8 +534,8 @@ test("MAX98357A: silent while SD_MODE is low, (L+R)/2 while it is high, at the I
     b[i + 1] = 300;
   }
   r.poke(S5 + 8, SPI3 + 0x0c);
-  r.poke(S5 + 12, r.s.address(b));
-  r.poke(S5 + 16, r.s.address(b));
+  r.poke(S5 + 12, r.s.addressOf(b));
+  r.poke(S5 + 16, r.s.addressOf(b));
   r.poke(S5 + 4, 8);
   r.poke(S5, DMA_DBM_CFG | 1);
   r.poke(SPI3 + 0x1c, I2S_MASTER_TX_16 | I2SE);

@@ -14,6 +14,7 @@
 //  4. random: seeded schedules of 1 to 4 interrupts at boundaries drawn
 //     uniformly below the longest window seen.
 
+import { seededRandom } from "../session.ts";
 import { formatSchedule } from "./schedule.ts";
 import { findingLines, runSchedule, type BoardRig, type Landing, type RunResult } from "./runner.ts";
 import type { Mode, Scenario } from "./scenarios.ts";
@@ -89,17 +90,8 @@ export interface SearchReport {
   schedulesPerSecond: number;
 }
 
-/** A small seeded generator (mulberry32). */
-export function seeded(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** A small seeded generator (mulberry32): the same one the demo jitters with. */
+export const seeded = seededRandom;
 
 /** The pairs searched, given the window length len[i] that each single run at i measured. */
 export function choosePairs(lengths: readonly number[], limit: number): { pairs: [number, number][]; coverage: PairCoverage } {
