@@ -519,7 +519,6 @@ export class Runtime {
 
   // ---- FE operations (main loop) -------------------------------------
 
-  /** Open an FE and connect it to every BE routed to it. */
   /**
    * The rate a closed FE must open at to be served by every BE routed to it:
    * a BE already open for another FE fixes it, and so does a BE whose
@@ -549,6 +548,7 @@ export class Runtime {
     return rate || this.board.params.rate;
   }
 
+  /** Open an FE at openRate() and connect it to every BE routed to it. */
   openFe(fe: FrontEnd): string {
     if (fe.state !== FeState.Closed) return fe.name + ": already open";
     const rate = this.openRate(fe);

@@ -56,19 +56,15 @@ export class Player {
     const rt = this.rt;
     const voice = this.voices[fe.index];
     const opened = fe.state === FeState.Closed;
-    // Check the tone against the rate the FE will run at before opening
-    // anything: a bad frequency must leave the BEs untouched.
+    // Make the tone at the rate the FE will run at before opening anything:
+    // a frequency that rate cannot carry must leave the BEs untouched.
     const rate = opened ? rt.openRate(fe) : fe.params.rate;
     if (typeof rate === "string") return rate;
-    if (!(frequency < rate / 2)) return fe.name + ": frequency must be between 0 and " + rate / 2 + " Hz (half the sample rate)";
+    const tone = makeTone(frequency, rate, TONE_AMPLITUDE, rt.periodFrames, 4 * rt.periodFrames);
+    if (typeof tone === "string") return fe.name + ": " + tone;
     if (opened) {
       const err = rt.openFe(fe);
       if (err) return err;
-    }
-    const tone = makeTone(frequency, fe.params.rate, TONE_AMPLITUDE, rt.periodFrames, 4 * rt.periodFrames);
-    if (typeof tone === "string") {
-      if (opened) rt.closeFe(fe);
-      return fe.name + ": " + tone;
     }
     if (voice.tone && (fe.state === FeState.Running || fe.state === FeState.Draining)) {
       // Retune without a click: keep the position within the cycle.

@@ -120,9 +120,7 @@ function runChecks(out: (line: string) => void): number {
     "starts=" + afterStarts + " stops=" + shared.stops,
   );
 
-  // STOP left both FEs in SETUP: prepare them before starting again.
-  rt.prepareFe(rt.fes[0]);
-  rt.prepareFe(rt.fes[1]);
+  // STOP left both FEs in SETUP: fillAndStart prepares them again.
   fillAndStart(rt, rt.fes[0]);
   fillAndStart(rt, rt.fes[1]);
   rt.trigger(rt.fes[0], Cmd.PausePush);
