@@ -1,48 +1,44 @@
-// The one interface through which a board plugs into the runtime. The core
+// The one interface through which a board plugs into the card. The core
 // never touches registers, pins or buses; a board never touches FE/BE lists.
 
-/** Stream parameters as negotiated between an FE and its BEs. */
-export interface StreamParams {
-  /** Frames per second. */
-  rate: number;
-  /** Always 2 here: every buffer is interleaved stereo 16-bit (I2S Philips). */
-  channels: number;
-  /** Frames per period: one DMA half-buffer. */
-  periodFrames: number;
-}
+import { Cmd, StreamParams } from "./pcm";
 
 /**
- * The hardware behind one back end. Methods return "" on success or an error
- * message; they never throw for an expected failure (a codec that NAKs, a rate
- * the clock tree cannot make).
+ * The hardware behind one back end: an I2S port with its DMA (the ASoC CPU
+ * DAI), and the codec or amplifier on it. The ops are ASoC's
+ * snd_soc_dai_ops: startup, hw_params, prepare, trigger, hw_free, shutdown.
+ * Methods return "" on success or an error message; they never throw for an
+ * expected failure (a codec that NAKs, a rate the clock tree cannot make).
  */
 export interface BeDriver {
-  /** Power up the control path (I2C to a codec, enable GPIO). Main loop only. */
-  open(): string;
-  /** Check `params`; a BE with a fixed rate rewrites params.rate (the fixup). */
+  /** Power up the port and its codec's control path (I2C, enable GPIO). Main loop only. */
+  startup(): string;
+  /**
+   * Check `params`; a BE with a fixed rate rewrites params.rate (the
+   * hw_params fixup). No side effects: the card also calls it to probe.
+   */
   hwParams(params: StreamParams): string;
   /** Program clocks, interface and DMA for params; zero both period buffers. Main loop only. */
   prepare(params: StreamParams): string;
   /**
-   * Start, stop, pause or resume streaming. Register writes only: these run
-   * inside critical sections and in the interrupt handler.
+   * START, STOP, PAUSE_PUSH, PAUSE_RELEASE, SUSPEND or RESUME (Cmd.Start ..
+   * Cmd.Resume). Register writes only: runs inside critical sections and in
+   * the interrupt handler, so it never allocates, prints or waits long.
    */
-  start(): void;
-  stop(): void;
-  pause(push: boolean): void;
+  trigger(cmd: Cmd): void;
   /** Undo prepare (DMA off). Main loop only. */
   hwFree(): void;
-  /** Power down the control path. Main loop only. */
-  close(): void;
+  /** Power down. Main loop only. */
+  shutdown(): void;
   /**
    * The period buffer the hardware will play after the one it is playing
-   * now: interleaved stereo, periodFrames * 2 samples. The runtime fills it
-   * once per completed period.
+   * now: interleaved stereo, periodFrames * 2 samples. The card fills it
+   * once per completed period. Interrupt context.
    */
   nextBuffer(): Int16Array;
   /**
-   * Both period buffers, in the order the hardware plays them after start().
-   * The runtime fills them before starting an idle BE, so a newly routed
+   * Both period buffers, in the order the hardware plays them after START.
+   * The card fills them before starting an idle BE, so a newly routed
    * output plays audio from its first period rather than two of silence.
    */
   periodBuffers(): Int16Array[];

@@ -2,7 +2,8 @@
 // arguments first and prints "ERROR <command>: <reason>" without changing
 // anything when they are wrong.
 
-import { Runtime, FrontEnd, BackEnd, BE_STATE_NAMES, FE_STATE_NAMES, Cmd, LinkState } from "./dpcm";
+import { Card, FrontEnd, BackEnd, BE_STATE_NAMES, FE_STATE_NAMES, LinkState } from "./dpcm";
+import { Cmd, CMD_NAMES, HW_TRIGGERS } from "./pcm";
 import { Player } from "./player";
 import { irq } from "./irq";
 import { ring, KIND_NAMES, RACE_KINDS, raceTotal, CAPACITY_RECORDS } from "./log";
@@ -16,24 +17,24 @@ function us(seconds: number): string {
   return Math.round(seconds * 1e6) + " us";
 }
 
-export function installConsole(rt: Runtime, player: Player, version: string): void {
+export function installConsole(card: Card, player: Player, version: string): void {
   function frontEnd(command: string, name: unknown): FrontEnd | null {
     if (typeof name !== "string") {
-      fail(command, "the front end must be a name in quotes, one of " + rt.feNames.join(", "));
+      fail(command, "the front end must be a name in quotes, one of " + card.feNames.join(", "));
       return null;
     }
-    const fe = rt.feByName(name);
-    if (!fe) fail(command, "unknown front end \"" + name + "\" (known: " + rt.feNames.join(", ") + ")");
+    const fe = card.feByName(name);
+    if (!fe) fail(command, "unknown front end \"" + name + "\" (known: " + card.feNames.join(", ") + ")");
     return fe;
   }
 
   function backEnd(command: string, name: unknown): BackEnd | null {
     if (typeof name !== "string") {
-      fail(command, "the back end must be a name in quotes, one of " + rt.beNames.join(", "));
+      fail(command, "the back end must be a name in quotes, one of " + card.beNames.join(", "));
       return null;
     }
-    const be = rt.beByName(name);
-    if (!be) fail(command, "unknown back end \"" + name + "\" (known: " + rt.beNames.join(", ") + ")");
+    const be = card.beByName(name);
+    if (!be) fail(command, "unknown back end \"" + name + "\" (known: " + card.beNames.join(", ") + ")");
     return be;
   }
 
@@ -67,7 +68,7 @@ export function installConsole(rt: Runtime, player: Player, version: string): vo
       fail("pause", "the third argument must be true (pause) or false (resume)");
       return;
     }
-    const err = rt.trigger(fe, on ? Cmd.PausePush : Cmd.PauseRelease);
+    const err = card.trigger(fe, on ? Cmd.PausePush : Cmd.PauseRelease);
     if (err) fail("pause", err);
     else print("OK pause " + fe.name + " " + on);
   };
@@ -81,22 +82,22 @@ export function installConsole(rt: Runtime, player: Player, version: string): vo
       fail("route", "the third argument must be true (connect) or false (disconnect)");
       return;
     }
-    const err = rt.route(fe, be, on);
+    const err = card.route(fe, be, on);
     if (err) fail("route", err);
     else print("OK route " + fe.name + " " + be.name + " " + on);
   };
 
   global.routes = function (): void {
     let header = "ROUTES fe\\be";
-    for (let b = 0; b < rt.bes.length; b++) header += " " + rt.bes[b].name;
+    for (let b = 0; b < card.bes.length; b++) header += " " + card.bes[b].name;
     print(header);
-    for (let f = 0; f < rt.fes.length; f++) {
-      const fe = rt.fes[f];
+    for (let f = 0; f < card.fes.length; f++) {
+      const fe = card.fes[f];
       let line = "ROUTE " + fe.name + " " + FE_STATE_NAMES[fe.state];
-      for (let b = 0; b < rt.bes.length; b++) {
-        const be = rt.bes[b];
-        const link = rt.findLink(fe, be);
-        let cell = rt.routed(fe, be) ? "on" : "off";
+      for (let b = 0; b < card.bes.length; b++) {
+        const be = card.bes[b];
+        const link = card.findLink(fe, be);
+        let cell = card.routed(fe, be) ? "on" : "off";
         if (link) cell += link.state === LinkState.Running ? "/running" : link.state === LinkState.Paused ? "/paused" : "/linked";
         line += " " + be.name + "=" + cell;
       }
@@ -105,19 +106,20 @@ export function installConsole(rt: Runtime, player: Player, version: string): vo
   };
 
   global.stats = function (): void {
-    for (let b = 0; b < rt.bes.length; b++) {
-      const be = rt.bes[b];
+    for (let b = 0; b < card.bes.length; b++) {
+      const be = card.bes[b];
       let line =
-        "STATS be=" + be.name + " state=" + BE_STATE_NAMES[be.state] + " users=" + be.users + " starts=" + be.starts +
-        " rate=" + be.params.rate + " periods=" + be.periods + " hw_starts=" + be.hwStarts + " hw_stops=" + be.hwStops;
-      for (let f = 0; f < rt.fes.length; f++) {
-        const i = f * rt.bes.length + b;
-        line += " played." + rt.fes[f].name + "=" + rt.played[i] + " dropped." + rt.fes[f].name + "=" + rt.dropped[i];
+        "STATS be=" + be.name + " state=" + BE_STATE_NAMES[be.state] + " users=" + be.users + " start_count=" + be.startCount +
+        " pause_count=" + be.pauseCount + " rate=" + be.params.rate + " periods=" + be.periods;
+      for (let c = 0; c < HW_TRIGGERS; c++) line += " hw_" + CMD_NAMES[c].toLowerCase() + "=" + be.hwTriggers[c];
+      for (let f = 0; f < card.fes.length; f++) {
+        const i = f * card.bes.length + b;
+        line += " played." + card.fes[f].name + "=" + card.played[i] + " dropped." + card.fes[f].name + "=" + card.dropped[i];
       }
       print(line);
     }
-    for (let f = 0; f < rt.fes.length; f++) {
-      const fe = rt.fes[f];
+    for (let f = 0; f < card.fes.length; f++) {
+      const fe = card.fes[f];
       print(
         "STATS fe=" + fe.name + " state=" + FE_STATE_NAMES[fe.state] + " rate=" + fe.params.rate + " written=" + fe.written +
           " xruns=" + fe.xruns + " recoveries=" + player.voices[f].recoveries,
@@ -125,10 +127,10 @@ export function installConsole(rt: Runtime, player: Player, version: string): vo
     }
     print(
       "STATS irq runs=" + irq.handlerRuns + " deferred=" + irq.deferredRuns + " longest_handler=" + us(irq.longestHandler) +
-        " longest_latency=" + us(rt.longestLatency) + " longest_masked=" + us(irq.longestMasked) +
+        " longest_latency=" + us(card.longestLatency) + " longest_masked=" + us(irq.longestMasked) +
         " errors=" + irq.handlerErrors + (irq.lastError ? " last_error=" + irq.lastError : ""),
     );
-    print("STATS links in_use=" + rt.links.allocated + " of " + rt.links.items.length + " alloc_failures=" + rt.links.failures);
+    print("STATS links in_use=" + card.links.allocated + " of " + card.links.items.length + " alloc_failures=" + card.links.failures);
     const mem = process.memory();
     print("STATS memory free=" + mem.free + " usage=" + mem.usage + " total=" + mem.total + " blocksize=" + mem.blocksize);
   };
@@ -153,8 +155,8 @@ export function installConsole(rt: Runtime, player: Player, version: string): vo
   };
 
   global.help = function (): void {
-    print("dpcm-espruino " + version + " on " + rt.board.name + ": front ends " + rt.feNames.join(", ") + "; back ends:");
-    for (let b = 0; b < rt.bes.length; b++) print("  " + rt.bes[b].name + ": " + rt.bes[b].description);
+    print("dpcm-espruino " + version + " on " + card.board.name + ": front ends " + card.feNames.join(", ") + "; back ends:");
+    for (let b = 0; b < card.bes.length; b++) print("  " + card.bes[b].name + ": " + card.bes[b].description);
     print("play(fe, hz[, seconds])  start or retune a tone on a front end");
     print("stop(fe)                 stop a front end and release its back ends");
     print("pause(fe, true|false)    pause or resume a front end");
@@ -165,5 +167,5 @@ export function installConsole(rt: Runtime, player: Player, version: string): vo
   };
 
   // For the host tools (the race explorer reaches the player to stop an FE's refill).
-  global.DPCM = { version: version, runtime: rt, player: player, irq: irq, ring: ring };
+  global.DPCM = { version: version, card: card, player: player, irq: irq, ring: ring };
 }

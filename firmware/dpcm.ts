@@ -8,7 +8,8 @@
 // what it calls (feXrun, feAdvance, trigger, link start/stop), which also run
 // in the interrupt handler.
 
-import { Board, BeDriver, StreamParams } from "./board";
+import { Board, BeDriver } from "./board";
+import { Cmd, CMD_NAMES, HW_TRIGGERS, StreamParams } from "./pcm";
 import { irq, irqSave, irqSaveAlways, irqRestore, handlerExcluded } from "./irq";
 import { ListNode, listAddTail, listDel, listEmpty } from "./list";
 import { Pool, Pooled } from "./pool";
@@ -61,17 +62,6 @@ export const enum FeState {
 }
 export const FE_STATE_NAMES = ["CLOSED", "OPEN", "SETUP", "PREPARED", "RUNNING", "XRUN", "DRAINING", "PAUSED"];
 
-export const enum Cmd {
-  Start = 0,
-  Stop = 1,
-  PausePush = 2,
-  PauseRelease = 3,
-  Suspend = 4,
-  Resume = 5,
-  /** Stop after an xrun: like Stop, but the FE ends in XRUN. */
-  StopXrun = 6,
-}
-export const CMD_NAMES = ["START", "STOP", "PAUSE_PUSH", "PAUSE_RELEASE", "SUSPEND", "RESUME", "STOP_XRUN"];
 export const NO_TRIGGER = -1;
 /** Period buffers a BE's DMA plays from (BeDriver.periodBuffers()). */
 const DMA_BUFFERS = 2;
@@ -126,14 +116,14 @@ export class BackEnd {
   /** FEs that opened it: opened by the first, closed by the last. */
   users: number;
   /** Links running on it: the hardware runs while this is above 0. */
-  starts: number;
+  startCount: number;
   /** Links paused on it. */
-  pausedLinks: number;
+  pauseCount: number;
   feClients: ListNode<Link>;
   params: StreamParams;
   periods: number;
-  hwStarts: number;
-  hwStops: number;
+  /** Triggers sent to the driver, by command (Cmd.Start .. Cmd.Resume). */
+  hwTriggers: Int32Array;
   /** Illegal transitions refused from the trigger path (no strings there). */
   refused: number;
   leftRunningReported: boolean;
@@ -144,13 +134,12 @@ export class BackEnd {
     this.driver = driver;
     this.state = BeState.New;
     this.users = 0;
-    this.starts = 0;
-    this.pausedLinks = 0;
+    this.startCount = 0;
+    this.pauseCount = 0;
     this.feClients = new ListNode<Link>(null);
     this.params = { rate: params.rate, channels: params.channels, periodFrames: params.periodFrames };
     this.periods = 0;
-    this.hwStarts = 0;
-    this.hwStops = 0;
+    this.hwTriggers = new Int32Array(HW_TRIGGERS);
     this.refused = 0;
     this.leftRunningReported = false;
   }
@@ -218,7 +207,7 @@ export function mixSaturating(dst: Int16Array, src: Int16Array): void {
   }
 }
 
-export class Runtime {
+export class Card {
   board: Board;
   fes: FrontEnd[];
   bes: BackEnd[];
@@ -311,7 +300,7 @@ export class Runtime {
       return "";
     }
     if (!beCanEnter(be.state, BeState.Open)) return this.beEnter(be, BeState.Open);
-    const err = be.driver.open();
+    const err = be.driver.startup();
     if (err) return err;
     be.state = BeState.Open;
     be.users = 1;
@@ -358,8 +347,8 @@ export class Runtime {
     if (be.state === BeState.Start || be.state === BeState.Paused) {
       // A BE still streaming with no user left: stop it before freeing.
       const was = irqSave();
-      be.driver.stop();
-      be.hwStops++;
+      be.driver.trigger(Cmd.Stop);
+      be.hwTriggers[Cmd.Stop]++;
       be.state = BeState.Stop;
       irqRestore(was);
     }
@@ -367,10 +356,10 @@ export class Runtime {
       be.driver.hwFree();
       be.state = BeState.HwFree;
     }
-    be.driver.close();
+    be.driver.shutdown();
     if (beCanEnter(be.state, BeState.Close)) be.state = BeState.Close;
-    be.starts = 0;
-    be.pausedLinks = 0;
+    be.startCount = 0;
+    be.pauseCount = 0;
     be.leftRunningReported = false;
   }
 
@@ -379,16 +368,16 @@ export class Runtime {
   /** The hardware start of a BE, or its release from pause. In a section. */
   private beHwRun(be: BackEnd): void {
     if (be.state === BeState.Start) {
-      record(Kind.DoubleStart, -1, be.index, -1, 0, Site.BeStart, be.starts);
+      record(Kind.DoubleStart, -1, be.index, -1, 0, Site.BeStart, be.startCount);
       return;
     }
     if (!beCanEnter(be.state, BeState.Start)) {
       be.refused++;
       return;
     }
-    if (be.state === BeState.Paused) be.driver.pause(false);
-    else be.driver.start();
-    be.hwStarts++;
+    const cmd = be.state === BeState.Paused ? Cmd.PauseRelease : Cmd.Start;
+    be.driver.trigger(cmd);
+    be.hwTriggers[cmd]++;
     be.leftRunningReported = false;
     be.state = BeState.Start;
   }
@@ -405,13 +394,13 @@ export class Runtime {
   linkStart(link: Link): void {
     if (link.state === LinkState.Running) return;
     const be = link.be;
-    const idle = be.starts === 0 && be.state !== BeState.Paused;
+    const idle = be.startCount === 0 && be.state !== BeState.Paused;
     if (idle && !irq.inHandler) this.prime(link);
     const was = irqSave();
-    if (link.state === LinkState.Paused) be.pausedLinks--;
+    if (link.state === LinkState.Paused) be.pauseCount--;
     link.state = LinkState.Running;
-    be.starts++;
-    if (be.starts === 1) this.beHwRun(be);
+    be.startCount++;
+    if (be.startCount === 1) this.beHwRun(be);
     irqRestore(was);
   }
 
@@ -428,28 +417,29 @@ export class Runtime {
       irqRestore(was);
       return;
     }
-    if (link.state === LinkState.Running) be.starts--;
-    else be.pausedLinks--;
+    if (link.state === LinkState.Running) be.startCount--;
+    else be.pauseCount--;
     if (pause) {
       link.state = LinkState.Paused;
-      be.pausedLinks++;
+      be.pauseCount++;
     } else {
       link.state = LinkState.Idle;
     }
-    if (be.starts < 0 || be.pausedLinks < 0) {
-      record(Kind.UnbalancedStop, link.fe.index, be.index, link.slot, link.gen, Site.BeStop, be.starts < 0 ? be.starts : be.pausedLinks);
-      if (be.starts < 0) be.starts = 0;
-      if (be.pausedLinks < 0) be.pausedLinks = 0;
+    if (be.startCount < 0 || be.pauseCount < 0) {
+      record(Kind.UnbalancedStop, link.fe.index, be.index, link.slot, link.gen, Site.BeStop, be.startCount < 0 ? be.startCount : be.pauseCount);
+      if (be.startCount < 0) be.startCount = 0;
+      if (be.pauseCount < 0) be.pauseCount = 0;
     }
-    if (be.starts === 0 && (be.state === BeState.Start || be.state === BeState.Paused)) {
-      if (be.pausedLinks > 0) {
+    if (be.startCount === 0 && (be.state === BeState.Start || be.state === BeState.Paused)) {
+      if (be.pauseCount > 0) {
         if (be.state === BeState.Start) {
-          be.driver.pause(true);
+          be.driver.trigger(Cmd.PausePush);
+          be.hwTriggers[Cmd.PausePush]++;
           be.state = BeState.Paused;
         }
       } else {
-        be.driver.stop();
-        be.hwStops++;
+        be.driver.trigger(Cmd.Stop);
+        be.hwTriggers[Cmd.Stop]++;
         be.state = BeState.Stop;
       }
     }
@@ -851,9 +841,9 @@ export class Runtime {
     const be = this.bes[beIndex];
     be.periods++;
     if (be.state !== BeState.Start) return;
-    if (be.starts === 0 && !be.leftRunningReported) {
+    if (be.startCount === 0 && !be.leftRunningReported) {
       be.leftRunningReported = true;
-      record(Kind.LeftRunning, -1, beIndex, -1, 0, Site.PeriodWalk, be.hwStarts);
+      record(Kind.LeftRunning, -1, beIndex, -1, 0, Site.PeriodWalk, be.hwTriggers[Cmd.Start]);
     }
     const buffer = be.driver.nextBuffer();
     let sources = 0;

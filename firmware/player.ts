@@ -2,7 +2,8 @@
 // full from the main loop, drains it at the end of a timed tone, recovers
 // from xruns as snd_pcm_recover does, and closes the FE when it is done.
 
-import { Runtime, FrontEnd, FeState, Cmd } from "./dpcm";
+import { Card, FrontEnd, FeState } from "./dpcm";
+import { Cmd } from "./pcm";
 import { Tone, makeTone, fillTone } from "./tone";
 
 export const TONE_AMPLITUDE = 8000;
@@ -22,48 +23,48 @@ export class Voice {
 }
 
 export class Player {
-  rt: Runtime;
+  card: Card;
   voices: Voice[];
-  constructor(rt: Runtime) {
-    this.rt = rt;
+  constructor(card: Card) {
+    this.card = card;
     this.voices = [];
-    for (let f = 0; f < rt.fes.length; f++) this.voices.push(new Voice(rt.fes[f]));
+    for (let f = 0; f < card.fes.length; f++) this.voices.push(new Voice(card.fes[f]));
   }
 
   /** Write whole periods while the ring has room. */
   private fill(voice: Voice): void {
-    const rt = this.rt;
+    const card = this.card;
     const fe = voice.fe;
     const tone = voice.tone;
     if (!tone) return;
-    while (voice.remaining !== 0 && rt.writable(fe) >= rt.periodFrames) {
-      const view = rt.writeView(fe);
-      if (voice.remaining < 0 || voice.remaining >= rt.periodFrames) {
-        fillTone(tone, view, rt.periodFrames);
-        if (voice.remaining > 0) voice.remaining -= rt.periodFrames;
+    while (voice.remaining !== 0 && card.writable(fe) >= card.periodFrames) {
+      const view = card.writeView(fe);
+      if (voice.remaining < 0 || voice.remaining >= card.periodFrames) {
+        fillTone(tone, view, card.periodFrames);
+        if (voice.remaining > 0) voice.remaining -= card.periodFrames;
       } else {
         // The last, partial period: tone then silence, so positions stay period-aligned.
         fillTone(tone, view, voice.remaining);
         view.fill(0, voice.remaining * 2);
         voice.remaining = 0;
       }
-      rt.commitPeriod(fe);
+      card.commitPeriod(fe);
     }
   }
 
   /** Start or retune a tone. seconds < 0 plays until stop(). Returns an error or "". */
   play(fe: FrontEnd, frequency: number, seconds: number): string {
-    const rt = this.rt;
+    const card = this.card;
     const voice = this.voices[fe.index];
     const opened = fe.state === FeState.Closed;
     // Make the tone at the rate the FE will run at before opening anything:
     // a frequency that rate cannot carry must leave the BEs untouched.
-    const rate = opened ? rt.openRate(fe) : fe.params.rate;
+    const rate = opened ? card.openRate(fe) : fe.params.rate;
     if (typeof rate === "string") return rate;
-    const tone = makeTone(frequency, rate, TONE_AMPLITUDE, rt.periodFrames, 4 * rt.periodFrames);
+    const tone = makeTone(frequency, rate, TONE_AMPLITUDE, card.periodFrames, 4 * card.periodFrames);
     if (typeof tone === "string") return fe.name + ": " + tone;
     if (opened) {
-      const err = rt.openFe(fe);
+      const err = card.openFe(fe);
       if (err) return err;
     }
     if (voice.tone && (fe.state === FeState.Running || fe.state === FeState.Draining)) {
@@ -74,35 +75,35 @@ export class Player {
     voice.remaining = seconds < 0 ? -1 : Math.max(1, Math.round(seconds * fe.params.rate));
     if (fe.state === FeState.Draining) fe.state = FeState.Running;
     if (fe.state === FeState.Running) return "";
-    const prep = rt.prepareFe(fe);
+    const prep = card.prepareFe(fe);
     if (prep) return prep;
     this.fill(voice);
-    return rt.trigger(fe, Cmd.Start);
+    return card.trigger(fe, Cmd.Start);
   }
 
   stop(fe: FrontEnd): void {
-    this.rt.closeFe(fe);
+    this.card.closeFe(fe);
     this.voices[fe.index].tone = null;
   }
 
   /** The main-loop duty of every voice: refill, drain, recover, close. */
   service(): void {
-    const rt = this.rt;
+    const card = this.card;
     for (let v = 0; v < this.voices.length; v++) {
       const voice = this.voices[v];
       const fe = voice.fe;
       if (!voice.tone) continue;
       if (fe.state === FeState.Xrun && !fe.updating) {
         voice.recoveries++;
-        if (!rt.prepareFe(fe)) {
+        if (!card.prepareFe(fe)) {
           this.fill(voice);
-          rt.trigger(fe, Cmd.Start);
+          card.trigger(fe, Cmd.Start);
         }
         continue;
       }
       if (fe.state === FeState.Running) {
         this.fill(voice);
-        if (voice.remaining === 0) rt.drainFe(fe);
+        if (voice.remaining === 0) card.drainFe(fe);
       } else if (fe.state === FeState.Setup) {
         // Drained: the tone is over.
         this.stop(fe);

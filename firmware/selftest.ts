@@ -2,17 +2,19 @@
 // objects (sinks, not the board's outputs), so audio that is playing goes on.
 // Detector checks run with the log capturing, so they add nothing to races().
 
-import { Board, StreamParams } from "./board";
+import { Board } from "./board";
+import { StreamParams } from "./pcm";
 import { irq, irqSave, irqRestore, irqEntry } from "./irq";
 import { ListNode, listAddTail, listDel, isPoisoned, POISON_NEXT } from "./list";
 import { Pool, Pooled } from "./pool";
 import { Kind, ring } from "./log";
-import { Runtime, Cmd, BeState, Link, LinkState, FrontEnd, FeState } from "./dpcm";
+import { Card, BeState, Link, LinkState, FrontEnd, FeState } from "./dpcm";
+import { Cmd } from "./pcm";
 import { SinkDriver } from "./sink";
 
 const PARAMS: StreamParams = { rate: 8000, channels: 2, periodFrames: 4 };
 
-function scratchRuntime(): Runtime {
+function scratchRuntime(): Card {
   const board: Board = {
     name: "selftest",
     frontEnds: ["a", "b"],
@@ -27,19 +29,19 @@ function scratchRuntime(): Runtime {
     },
     pollCompletions: function () {},
   };
-  return new Runtime(board, 4);
+  return new Card(board, 4);
 }
 
 /** Open (if closed), prepare, fill and start an FE. */
-function fillAndStart(rt: Runtime, fe: FrontEnd): void {
-  if (fe.state === FeState.Closed) rt.openFe(fe);
-  rt.prepareFe(fe);
-  while (rt.writable(fe) > 0) rt.commitPeriod(fe);
-  rt.trigger(fe, Cmd.Start);
+function fillAndStart(card: Card, fe: FrontEnd): void {
+  if (fe.state === FeState.Closed) card.openFe(fe);
+  card.prepareFe(fe);
+  while (card.writable(fe) > 0) card.commitPeriod(fe);
+  card.trigger(fe, Cmd.Start);
 }
 
-function sinkOf(rt: Runtime, index: number): SinkDriver {
-  return rt.bes[index].driver as SinkDriver;
+function sinkOf(card: Card, index: number): SinkDriver {
+  return card.bes[index].driver as SinkDriver;
 }
 
 class Probe implements Pooled {
@@ -104,85 +106,85 @@ function runChecks(out: (line: string) => void): number {
   const p2 = pool.alloc() as Probe;
   check("pool-generation", p2 === p1 && !pool.isLive(p1, gen) && pool.isLive(p2, p2.gen) && !pool.free(new Probe(0)), "a freed slot was not detectable");
 
-  let rt = scratchRuntime();
-  rt.route(rt.fes[0], rt.bes[0], true);
-  rt.route(rt.fes[1], rt.bes[0], true);
-  fillAndStart(rt, rt.fes[0]);
-  fillAndStart(rt, rt.fes[1]);
-  const shared = sinkOf(rt, 0);
-  const afterStarts = shared.starts;
-  rt.trigger(rt.fes[0], Cmd.Stop);
-  const runningAfterOne = rt.bes[0].state === BeState.Start && shared.stops === 0;
-  rt.trigger(rt.fes[1], Cmd.Stop);
+  let card = scratchRuntime();
+  card.route(card.fes[0], card.bes[0], true);
+  card.route(card.fes[1], card.bes[0], true);
+  fillAndStart(card, card.fes[0]);
+  fillAndStart(card, card.fes[1]);
+  const shared = sinkOf(card, 0);
+  const afterStarts = shared.triggers[Cmd.Start];
+  card.trigger(card.fes[0], Cmd.Stop);
+  const runningAfterOne = card.bes[0].state === BeState.Start && shared.triggers[Cmd.Stop] === 0;
+  card.trigger(card.fes[1], Cmd.Stop);
   check(
     "shared-be-counts",
-    afterStarts === 1 && runningAfterOne && shared.stops === 1 && rt.bes[0].state === BeState.Stop,
-    "starts=" + afterStarts + " stops=" + shared.stops,
+    afterStarts === 1 && runningAfterOne && shared.triggers[Cmd.Stop] === 1 && card.bes[0].state === BeState.Stop,
+    "starts=" + afterStarts + " stops=" + shared.triggers[Cmd.Stop],
   );
 
   // STOP left both FEs in SETUP: fillAndStart prepares them again.
-  fillAndStart(rt, rt.fes[0]);
-  fillAndStart(rt, rt.fes[1]);
-  rt.trigger(rt.fes[0], Cmd.PausePush);
-  const stillStarted = rt.bes[0].state === BeState.Start;
-  rt.trigger(rt.fes[1], Cmd.PausePush);
-  const pausedAll = rt.bes[0].state === BeState.Paused;
-  rt.trigger(rt.fes[0], Cmd.PauseRelease);
-  check("shared-be-pause", stillStarted && pausedAll && rt.bes[0].state === BeState.Start, "pause count wrong");
+  fillAndStart(card, card.fes[0]);
+  fillAndStart(card, card.fes[1]);
+  card.trigger(card.fes[0], Cmd.PausePush);
+  const stillStarted = card.bes[0].state === BeState.Start;
+  card.trigger(card.fes[1], Cmd.PausePush);
+  const pausedAll = card.bes[0].state === BeState.Paused;
+  card.trigger(card.fes[0], Cmd.PauseRelease);
+  check("shared-be-pause", stillStarted && pausedAll && card.bes[0].state === BeState.Start, "pause count wrong");
 
-  rt = scratchRuntime();
-  const fe = rt.fes[0];
-  rt.route(fe, rt.bes[0], true);
-  fillAndStart(rt, fe);
-  rt.route(fe, rt.bes[1], true);
-  const moved = rt.findLink(fe, rt.bes[1]);
+  card = scratchRuntime();
+  const fe = card.fes[0];
+  card.route(fe, card.bes[0], true);
+  fillAndStart(card, fe);
+  card.route(fe, card.bes[1], true);
+  const moved = card.findLink(fe, card.bes[1]);
   fe.updating = true;
-  rt.trigger(fe, Cmd.Stop);
+  card.trigger(fe, Cmd.Stop);
   const held = fe.pendingTrigger === Cmd.Stop && (moved as Link).state === LinkState.Running;
   fe.updating = false;
-  rt.route(fe, rt.bes[0], false);
-  check("pending-trigger", held && (moved as Link).state === LinkState.Idle && rt.bes[1].state === BeState.Stop, "the held STOP was not replayed");
+  card.route(fe, card.bes[0], false);
+  check("pending-trigger", held && (moved as Link).state === LinkState.Idle && card.bes[1].state === BeState.Stop, "the held STOP was not replayed");
 
-  rt = scratchRuntime();
-  rt.route(rt.fes[0], rt.bes[0], true);
-  fillAndStart(rt, rt.fes[0]);
-  const link = rt.findLink(rt.fes[0], rt.bes[0]) as Link;
+  card = scratchRuntime();
+  card.route(card.fes[0], card.bes[0], true);
+  fillAndStart(card, card.fes[0]);
+  const link = card.findLink(card.fes[0], card.bes[0]) as Link;
   const poisoned = captured(Kind.PoisonedWalk, function () {
-    const saved = rt.fes[0].beClients.next;
-    rt.fes[0].beClients.next = POISON_NEXT as unknown as ListNode<Link>;
-    rt.trigger(rt.fes[0], Cmd.PausePush);
-    rt.fes[0].beClients.next = saved;
+    const saved = card.fes[0].beClients.next;
+    card.fes[0].beClients.next = POISON_NEXT as unknown as ListNode<Link>;
+    card.trigger(card.fes[0], Cmd.PausePush);
+    card.fes[0].beClients.next = saved;
   });
   check("detect-poisoned-walk", poisoned === 1, "count " + poisoned);
   const stale = captured(Kind.UseAfterFree, function () {
     link.gen++;
-    rt.trigger(rt.fes[0], Cmd.PausePush);
+    card.trigger(card.fes[0], Cmd.PausePush);
     link.gen--;
   });
   check("detect-use-after-free", stale === 1, "count " + stale);
   const lost = captured(Kind.LostTrigger, function () {
     link.state = LinkState.Idle;
-    rt.checkTriggers(rt.fes[0]);
+    card.checkTriggers(card.fes[0]);
     link.state = LinkState.Running;
   });
   check("detect-lost-trigger", lost === 1, "count " + lost);
   const left = captured(Kind.LeftRunning, function () {
-    rt.bes[0].starts = 0;
-    rt.periodElapsed(0, 0);
-    rt.bes[0].starts = 1;
+    card.bes[0].startCount = 0;
+    card.periodElapsed(0, 0);
+    card.bes[0].startCount = 1;
   });
   check("detect-left-running", left === 1, "count " + left);
   const twice = captured(Kind.DoubleStart, function () {
-    rt.trigger(rt.fes[0], Cmd.Stop);
-    rt.bes[0].state = BeState.Start;
-    rt.prepareFe(rt.fes[0]);
-    rt.trigger(rt.fes[0], Cmd.Start);
+    card.trigger(card.fes[0], Cmd.Stop);
+    card.bes[0].state = BeState.Start;
+    card.prepareFe(card.fes[0]);
+    card.trigger(card.fes[0], Cmd.Start);
   });
   check("detect-double-start", twice === 1, "count " + twice);
   const wasUnsafe = irq.unsafe;
   const unmasked = captured(Kind.UnmaskedListChange, function () {
     irq.unsafe = true;
-    rt.route(rt.fes[0], rt.bes[1], true);
+    card.route(card.fes[0], card.bes[1], true);
     irq.unsafe = wasUnsafe;
   });
   check("detect-unmasked-list-change", unmasked === 1, "count " + unmasked);

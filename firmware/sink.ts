@@ -2,38 +2,40 @@
 // told to. The generic board clocks these from a timer; selftest() uses them
 // to exercise the core without touching the board's real outputs.
 
-import { BeDriver, StreamParams } from "./board";
+import { BeDriver } from "./board";
+import { Cmd, HW_TRIGGERS, StreamParams } from "./pcm";
 
 export class SinkDriver implements BeDriver {
   buffers: Int16Array[];
   /** Index of the buffer being played. */
   playing: number;
+  /** Started (START, RESUME or PAUSE_RELEASE after START) and not stopped. */
   running: boolean;
+  /** Held by PAUSE_PUSH or SUSPEND: the position does not move. */
   paused: boolean;
-  starts: number;
-  stops: number;
-  /** getTime() at the last start: the generic board's period clock counts from here. */
+  /** trigger() calls received, by command (Cmd.Start .. Cmd.Resume). */
+  triggers: Int32Array;
+  /** getTime() when the sink last began to move (START, or a release): its period clock counts from here. */
   startedAt: number;
-  /** Rate it was prepared at. */
+  /** Rate it was prepared at, Hz. */
   rate: number;
   /** Rates this sink accepts; a single entry makes it a fixed-rate BE. */
   rates: number[];
-  /** An error open() returns, to stand for hardware that does not answer. */
-  openError: string;
+  /** An error startup() returns, to stand for hardware that does not answer. */
+  startupError: string;
   constructor(periodFrames: number, rates: number[]) {
     this.buffers = [new Int16Array(periodFrames * 2), new Int16Array(periodFrames * 2)];
     this.playing = 0;
     this.running = false;
     this.paused = false;
-    this.starts = 0;
-    this.stops = 0;
+    this.triggers = new Int32Array(HW_TRIGGERS);
     this.startedAt = 0;
     this.rate = rates[0];
     this.rates = rates;
-    this.openError = "";
+    this.startupError = "";
   }
-  open(): string {
-    return this.openError;
+  startup(): string {
+    return this.startupError;
   }
   hwParams(params: StreamParams): string {
     if (this.rates.length === 1) {
@@ -53,24 +55,27 @@ export class SinkDriver implements BeDriver {
     this.rate = params.rate;
     return "";
   }
-  start(): void {
-    this.running = true;
-    this.paused = false;
-    this.starts++;
-    this.startedAt = getTime();
-  }
-  stop(): void {
-    this.running = false;
-    this.paused = false;
-    this.stops++;
-  }
-  pause(push: boolean): void {
-    this.paused = push;
+  trigger(cmd: Cmd): void {
+    this.triggers[cmd]++;
+    if (cmd === Cmd.Start) {
+      this.running = true;
+      this.paused = false;
+      this.startedAt = getTime();
+    } else if (cmd === Cmd.Stop) {
+      this.running = false;
+      this.paused = false;
+    } else if (cmd === Cmd.PausePush || cmd === Cmd.Suspend) {
+      this.paused = true;
+    } else {
+      // PAUSE_RELEASE, RESUME: the clock starts again from now.
+      this.paused = false;
+      this.startedAt = getTime();
+    }
   }
   hwFree(): void {
     this.running = false;
   }
-  close(): void {}
+  shutdown(): void {}
   nextBuffer(): Int16Array {
     return this.buffers[this.playing ^ 1];
   }

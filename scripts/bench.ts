@@ -88,7 +88,7 @@ async function measureScaling(fes: number, bes: number): Promise<ScaleFigures> {
 }
 
 function periodsOf(dpcm: unknown): number {
-  const bes = (dpcm as { runtime: { bes: { periods: number }[] } }).runtime.bes;
+  const bes = (dpcm as { card: { bes: { periods: number }[] } }).card.bes;
   return bes.reduce((n, be) => n + be.periods, 0);
 }
 

@@ -13,7 +13,7 @@ const PERIOD_FRAMES = 128;
 const RATE = 8000;
 
 before(() => {
-  if (!existsSync("dist/pico-wm8731.js")) execFileSync("npx", ["rollup", "-c", "rollup.config.mjs"], { env: { ...process.env, BOARD: "pico-wm8731" } });
+  if (!existsSync("dist/pico-wm8731.js")) execFileSync("npx", ["rollup", "-c", "rollup.config.js"], { env: { ...process.env, BOARD: "pico-wm8731" } });
 });
 
 function output(result: SessionResult, name: string): OutputRecorder {

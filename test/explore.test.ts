@@ -101,7 +101,7 @@ test("npm run explore --replay prints the log a search found, and --trace writes
     const trace = JSON.parse(readFileSync(tracePath, "utf8")) as { traceEvents: { cat?: string; ph: string; name: string; args?: Record<string, unknown> }[] };
     assert.deepEqual(validateTrace(trace), []);
     const cats = new Set(trace.traceEvents.map((e) => e.cat));
-    for (const cat of ["interrupt", "handler", "masked", "routing", "be-state", "be-starts", "fe-state", "window", "race", "log"]) {
+    for (const cat of ["interrupt", "handler", "masked", "routing", "be-state", "be-start-count", "fe-state", "window", "race", "log"]) {
       assert.ok(cats.has(cat), `trace has ${cat} events`);
     }
     const forced = trace.traceEvents.find((e) => e.ph === "X" && e.cat === "interrupt" && e.args?.forced === true);

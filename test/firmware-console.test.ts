@@ -33,12 +33,12 @@ function setup(): Setup {
       { name: "bt", rates: [16000] },
     ],
   });
-  const { rt } = rig;
-  const player = new Player(rt);
+  const { card } = rig;
+  const player = new Player(card);
   irq.handler = () => {
     for (let b = 0; b < rig.sinks.length; b++) rig.tick(b);
   };
-  installConsole(rt, player, "9.9.9");
+  installConsole(card, player, "9.9.9");
   env.take();
   return {
     rig,
@@ -50,11 +50,11 @@ function setup(): Setup {
     },
     snapshot(): string {
       return JSON.stringify({
-        switches: Array.from(rt.switches),
-        fes: rt.fes.map((fe) => [fe.state, fe.params.rate, fe.written, fe.applPtr, fe.hwPtr, fe.pendingTrigger]),
-        bes: rt.bes.map((be) => [be.state, be.users, be.starts, be.pausedLinks, be.params.rate, be.hwStarts, be.hwStops]),
+        switches: Array.from(card.switches),
+        fes: card.fes.map((fe) => [fe.state, fe.params.rate, fe.written, fe.applPtr, fe.hwPtr, fe.pendingTrigger]),
+        bes: card.bes.map((be) => [be.state, be.users, be.startCount, be.pauseCount, be.params.rate, be.hwTriggers.join("/")]),
         calls: rig.sinks.map((s) => ({ ...s.calls })),
-        links: rt.links.allocated,
+        links: card.links.allocated,
         voices: player.voices.map((v) => [v.tone ? v.tone.frequency : null, v.remaining]),
         unsafe: irq.unsafe,
         ring: [ring.written, Array.from(ring.counts)],
@@ -121,9 +121,9 @@ test("bad arguments while a tone plays: one ERROR line each, nothing changed, au
   checkBad(s, [["play", ["media", 4000]]]);
   const media = s.rig.fe("media");
   assert.equal(media.state, FeState.Running);
-  const played = s.rig.rt.played[0];
+  const played = s.rig.card.played[0];
   irqEntry();
-  assert.ok(s.rig.rt.played[0] > played, "still playing");
+  assert.ok(s.rig.card.played[0] > played, "still playing");
 });
 
 test("error messages name the problem", () => {
@@ -138,8 +138,8 @@ test("error messages name the problem", () => {
   s.cmd("route", "media", "line", true);
   assert.match(s.cmd("play", "media", 4000)[0], /^ERROR play: media: frequency must be between 0 and 4000 Hz/);
   assert.equal(s.rig.fe("media").state, FeState.Closed);
-  assert.equal(s.rig.rt.links.allocated, 0);
-  assert.equal(s.rig.rt.bes[0].users, 0);
+  assert.equal(s.rig.card.links.allocated, 0);
+  assert.equal(s.rig.card.bes[0].users, 0);
 });
 
 test("a route the hardware refuses prints ERROR and leaves the running route as it was", () => {
@@ -171,7 +171,7 @@ test("good commands print OK lines and do what they say", () => {
   assert.deepEqual(s.cmd("routes"), ["ROUTES fe\\be line bt", "ROUTE media CLOSED line=off bt=off", "ROUTE alert RUNNING line=off bt=on/running"]);
   const stats = s.cmd("stats");
   assert.ok(stats.every((l) => l.startsWith("STATS ")), stats.join("\n"));
-  assert.ok(stats.some((l) => l.startsWith("STATS be=bt state=START users=1 starts=1 rate=16000")), stats.join("\n"));
+  assert.ok(stats.some((l) => l.startsWith("STATS be=bt state=START users=1 start_count=1 pause_count=0 rate=16000")), stats.join("\n"));
   assert.ok(stats.includes("STATS memory free=4000 usage=96 total=4096 blocksize=16"));
   assert.deepEqual(s.cmd("races"), [
     "RACES total=0 use-after-free=0 poisoned-walk=0 unmasked-list-change=0 double-start=0 left-running=0 lost-trigger=0 unbalanced-stop=0 log_capacity=32",

@@ -5,7 +5,8 @@ import assert from "node:assert/strict";
 import { installEspruinoEnv } from "./support/espruino-env.ts";
 import { resetFirmwareState } from "./support/reset.ts";
 import { makeRig, openAndStart, writeFrames, type Rig } from "./support/rig.ts";
-import { FeState, Cmd, LinkState, BeState, type Link } from "../firmware/dpcm.ts";
+import { FeState, LinkState, BeState, type Link } from "../firmware/dpcm.ts";
+import { Cmd } from "../firmware/pcm.ts";
 import { listDel } from "../firmware/list.ts";
 import { irq, irqEntry } from "../firmware/irq.ts";
 import { ring, Kind, KIND_NAMES, RACE_KINDS, drain, raceTotal } from "../firmware/log.ts";
@@ -26,7 +27,7 @@ function races(): Record<string, number> {
 }
 function raceLines(rig: Rig): string[] {
   const lines: string[] = [];
-  drain(rig.rt.feNames, rig.rt.beNames, (l) => lines.push(l));
+  drain(rig.card.feNames, rig.card.beNames, (l) => lines.push(l));
   return lines.filter((l) => l.startsWith("RACE") || l.startsWith("LOST"));
 }
 /** Run BE `b`'s period completion as the interrupt handler. */
@@ -39,9 +40,9 @@ function irqTick(rig: Rig, b: number): void {
 function running(): { rig: Rig; link: Link } {
   const rig = makeRig({ fes: ["a", "b"] });
   const a = rig.fe("a");
-  rig.rt.route(a, rig.rt.bes[0], true);
-  openAndStart(rig.rt, a);
-  const link = rig.rt.findLink(a, rig.rt.bes[0]);
+  rig.card.route(a, rig.card.bes[0], true);
+  openAndStart(rig.card, a);
+  const link = rig.card.findLink(a, rig.card.bes[0]);
   assert.ok(link);
   assert.deepEqual(races(), {});
   return { rig, link };
@@ -50,7 +51,7 @@ function running(): { rig: Rig; link: Link } {
 test("use-after-free: a link freed while still on the lists is caught by the period walk", () => {
   const { rig, link } = running();
   assert.equal(link.slot, 0);
-  assert.equal(rig.rt.links.free(link), true); // freed without being unlinked: gen 0 -> 1
+  assert.equal(rig.card.links.free(link), true); // freed without being unlinked: gen 0 -> 1
   irqTick(rig, 0);
   assert.deepEqual(races(), { "use-after-free": 1 });
   assert.deepEqual(raceLines(rig), ["RACE t=0.000000 kind=use-after-free ctx=irq fe=a be=s0 link=0#1 at=period-walk"]);
@@ -59,7 +60,7 @@ test("use-after-free: a link freed while still on the lists is caught by the per
 test("use-after-free: a link whose generation changed is caught by the trigger walk and the FE advance", () => {
   const { rig, link } = running();
   link.gen++; // reallocated behind the list's back: node.gen no longer matches
-  rig.rt.trigger(rig.fe("a"), Cmd.PausePush);
+  rig.card.trigger(rig.fe("a"), Cmd.PausePush);
   assert.deepEqual(races(), { "use-after-free": 1 });
   assert.equal(link.state, LinkState.Running, "the walk stops at the stale link, it does not act on it");
   assert.match(raceLines(rig)[0], /kind=use-after-free ctx=main fe=a be=s0 link=0#1 at=trigger-walk$/);
@@ -67,7 +68,7 @@ test("use-after-free: a link whose generation changed is caught by the trigger w
 
 test("poisoned walk: a walk reaching a deleted link stops there (period walk and trigger walk)", () => {
   const { rig, link } = running();
-  const be = rig.rt.bes[0];
+  const be = rig.card.bes[0];
   const fe = rig.fe("a");
   // A stale pointer to a deleted node, as an unguarded delete leaves behind.
   listDel(link.beNode);
@@ -77,7 +78,7 @@ test("poisoned walk: a walk reaching a deleted link stops there (period walk and
   assert.deepEqual(raceLines(rig), ["RACE t=0.000000 kind=poisoned-walk ctx=irq fe=- be=s0 link=- at=period-walk"]);
   listDel(link.feNode);
   fe.beClients.next = link.feNode;
-  rig.rt.trigger(fe, Cmd.Stop);
+  rig.card.trigger(fe, Cmd.Stop);
   assert.deepEqual(races(), { "poisoned-walk": 2 });
   assert.deepEqual(raceLines(rig), ["RACE t=0.000000 kind=poisoned-walk ctx=main fe=a be=- link=- at=trigger-walk"]);
 });
@@ -85,7 +86,7 @@ test("poisoned walk: a walk reaching a deleted link stops there (period walk and
 test("poisoned walk: unlinking a link that is already off its BE list is caught at link-del", () => {
   const { rig, link } = running();
   listDel(link.beNode);
-  assert.equal(rig.rt.route(rig.fe("a"), rig.rt.bes[0], false), "");
+  assert.equal(rig.card.route(rig.fe("a"), rig.card.bes[0], false), "");
   assert.deepEqual(races(), { "poisoned-walk": 1 });
   assert.match(raceLines(rig)[0], /kind=poisoned-walk ctx=main fe=a be=s0 link=0#1 at=link-del$/);
 });
@@ -94,26 +95,26 @@ test("unmasked list change: in unsafe mode every link add and delete is reported
   const { rig } = running();
   const fe = rig.fe("a");
   irq.unsafe = true;
-  assert.equal(rig.rt.route(fe, rig.rt.bes[1], true), "");
+  assert.equal(rig.card.route(fe, rig.card.bes[1], true), "");
   assert.deepEqual(races(), { "unmasked-list-change": 1 });
-  assert.equal(rig.rt.route(fe, rig.rt.bes[1], false), "");
+  assert.equal(rig.card.route(fe, rig.card.bes[1], false), "");
   assert.deepEqual(races(), { "unmasked-list-change": 2 });
   const lines = raceLines(rig);
   assert.match(lines[0], /kind=unmasked-list-change ctx=main fe=a be=s1 link=\d+#0 at=link-add$/);
   assert.match(lines[1], /kind=unmasked-list-change ctx=main fe=a be=s1 link=\d+#0 at=link-del$/);
   irq.unsafe = false;
-  rig.rt.route(fe, rig.rt.bes[1], true);
-  rig.rt.route(fe, rig.rt.bes[1], false);
+  rig.card.route(fe, rig.card.bes[1], true);
+  rig.card.route(fe, rig.card.bes[1], false);
   assert.deepEqual(races(), { "unmasked-list-change": 2 }, "guarded list changes are not reported");
 });
 
 test("double start: a START reaching a BE whose hardware already runs", () => {
   const { rig } = running();
   const fe = rig.fe("a");
-  rig.rt.trigger(fe, Cmd.Stop);
-  rig.rt.bes[0].state = BeState.Start; // a STOP that never reached the state machine
-  rig.rt.prepareFe(fe);
-  rig.rt.trigger(fe, Cmd.Start);
+  rig.card.trigger(fe, Cmd.Stop);
+  rig.card.bes[0].state = BeState.Start; // a STOP that never reached the state machine
+  rig.card.prepareFe(fe);
+  rig.card.trigger(fe, Cmd.Start);
   assert.deepEqual(races(), { "double-start": 1 });
   assert.equal(rig.sinks[0].calls.start, 1, "the second START is not sent to the hardware");
   assert.match(raceLines(rig)[0], /kind=double-start ctx=main fe=- be=s0 link=- at=be-start$/);
@@ -121,7 +122,7 @@ test("double start: a START reaching a BE whose hardware already runs", () => {
 
 test("left running: a started BE with no running link is reported once", () => {
   const { rig } = running();
-  rig.rt.bes[0].starts = 0; // the count says nobody uses it, yet the hardware runs
+  rig.card.bes[0].startCount = 0; // the count says nobody uses it, yet the hardware runs
   irqTick(rig, 0);
   irqTick(rig, 0);
   assert.deepEqual(races(), { "left-running": 1 });
@@ -132,10 +133,10 @@ test("lost trigger: in unsafe mode a STOP during an update is not held, and the 
   const { rig } = running();
   const fe = rig.fe("a");
   irq.unsafe = true;
-  rig.sinks[1].onOpen = () => {
-    rig.rt.trigger(fe, Cmd.Stop); // the interrupt stops the FE mid-update
+  rig.sinks[1].onStartup = () => {
+    rig.card.trigger(fe, Cmd.Stop); // the interrupt stops the FE mid-update
   };
-  rig.rt.route(fe, rig.rt.bes[1], true);
+  rig.card.route(fe, rig.card.bes[1], true);
   assert.equal(fe.state, FeState.Setup);
   assert.equal(rig.sinks[1].running, true, "the historical bug: a stopped FE's new BE runs on");
   assert.equal(races()["lost-trigger"], 1);
@@ -145,31 +146,31 @@ test("lost trigger: in unsafe mode a STOP during an update is not held, and the 
 test("lost trigger: a link not in the state its FE's last trigger set", () => {
   const { rig, link } = running();
   link.state = LinkState.Idle;
-  rig.rt.checkTriggers(rig.fe("a"));
+  rig.card.checkTriggers(rig.fe("a"));
   assert.deepEqual(races(), { "lost-trigger": 1 });
   link.state = LinkState.Running;
-  rig.rt.checkTriggers(rig.fe("a"));
+  rig.card.checkTriggers(rig.fe("a"));
   assert.deepEqual(races(), { "lost-trigger": 1 });
 });
 
 test("unbalanced stop: stopping a running link on a BE whose start count is already 0", () => {
   const { rig } = running();
-  const be = rig.rt.bes[0];
-  be.starts = 0;
-  rig.rt.trigger(rig.fe("a"), Cmd.Stop);
+  const be = rig.card.bes[0];
+  be.startCount = 0;
+  rig.card.trigger(rig.fe("a"), Cmd.Stop);
   assert.deepEqual(races(), { "unbalanced-stop": 1 });
-  assert.equal(be.starts, 0, "the count is clamped, not left negative");
+  assert.equal(be.startCount, 0, "the count is clamped, not left negative");
   assert.match(raceLines(rig)[0], /kind=unbalanced-stop ctx=main fe=a be=s0 link=0#0 at=be-stop$/);
 });
 
 test("normal operation fires no detector: routes, reroutes, pause, xrun, drain, with completions mid-update", () => {
   const rig = makeRig({ fes: ["a", "b"], periodFrames: 8 });
-  const { rt } = rig;
-  const player = new Player(rt);
+  const { card } = rig;
+  const player = new Player(card);
   const a = rig.fe("a");
   const b = rig.fe("b");
   // Completions arrive in the middle of routing updates too.
-  for (const sink of rig.sinks) sink.onOpen = () => interrupt();
+  for (const sink of rig.sinks) sink.onStartup = () => interrupt();
   function interrupt(): void {
     irq.handler = () => {
       rig.tick(0);
@@ -183,26 +184,26 @@ test("normal operation fires no detector: routes, reroutes, pause, xrun, drain, 
       interrupt();
     }
   }
-  rt.route(a, rt.bes[0], true);
-  rt.route(b, rt.bes[0], true);
+  card.route(a, card.bes[0], true);
+  card.route(b, card.bes[0], true);
   assert.equal(player.play(a, 440, -1), "");
   run(5);
   assert.equal(player.play(b, 660, 0.05), "");
   run(3);
-  assert.equal(rt.route(a, rt.bes[1], true), "");
+  assert.equal(card.route(a, card.bes[1], true), "");
   run(3);
-  assert.equal(rt.route(a, rt.bes[0], false), "");
+  assert.equal(card.route(a, card.bes[0], false), "");
   run(3);
-  assert.equal(rt.trigger(a, Cmd.PausePush), "");
+  assert.equal(card.trigger(a, Cmd.PausePush), "");
   run(3);
-  assert.equal(rt.trigger(a, Cmd.PauseRelease), "");
+  assert.equal(card.trigger(a, Cmd.PauseRelease), "");
   run(3);
   // Starve a: the main loop misses its refills; the player recovers.
   for (let i = 0; i < 6; i++) interrupt();
   assert.ok(a.xruns >= 1, "an xrun happened");
   run(10);
   assert.equal(a.state, FeState.Running, "recovered");
-  assert.equal(rt.route(b, rt.bes[1], true), "");
+  assert.equal(card.route(b, card.bes[1], true), "");
   run(80);
   assert.equal(b.state, FeState.Closed, "b's timed tone drained and closed");
   player.stop(a);
@@ -211,7 +212,7 @@ test("normal operation fires no detector: routes, reroutes, pause, xrun, drain, 
   assert.equal(raceTotal(), 0);
   assert.deepEqual(raceLines(rig), []);
   assert.equal(irq.handlerErrors, 0, irq.lastError);
-  for (const be of rt.bes) assert.deepEqual([be.users, be.starts, be.state === BeState.Start], [0, 0, false], be.name);
-  assert.equal(rt.links.allocated, 0);
-  writeFrames(rt, a, 0); // closed: writes nothing
+  for (const be of card.bes) assert.deepEqual([be.users, be.startCount, be.state === BeState.Start], [0, 0, false], be.name);
+  assert.equal(card.links.allocated, 0);
+  writeFrames(card, a, 0); // closed: writes nothing
 });

@@ -47,7 +47,7 @@ test("a timed tone on line plays to the end: played == written, no xrun, no race
   assert.ok(!lines.some((l) => l.startsWith("RACE") || l.startsWith("LOST")), lines.join("\n"));
   const stats = cmd("stats");
   assert.ok(stats.includes("STATS fe=media state=CLOSED rate=8000 written=2048 xruns=0 recoveries=0"), stats.join("\n"));
-  assert.ok(stats.some((l) => /^STATS be=line state=CLOSE users=0 starts=0 rate=8000 periods=\d+ hw_starts=1 hw_stops=1 played.media=2048 dropped.media=0 /.test(l)), stats.join("\n"));
+  assert.ok(stats.some((l) => /^STATS be=line state=CLOSE users=0 start_count=0 pause_count=0 rate=8000 periods=\d+ hw_start=1 hw_stop=1 hw_pause_push=0 hw_pause_release=0 hw_suspend=0 hw_resume=0 played.media=2048 dropped.media=0 /.test(l)), stats.join("\n"));
   assert.match(cmd("races")[0], /^RACES total=0 /);
 });
 
@@ -58,11 +58,11 @@ test("the bt link's fixed 16 kHz: the FE adopts it; line cannot join an 8 kHz FE
   runFor(0.1);
   const stats = cmd("stats");
   assert.ok(stats.some((l) => l.startsWith("STATS fe=media state=RUNNING rate=16000 ")), stats.join("\n"));
-  assert.ok(stats.some((l) => l.startsWith("STATS be=bt state=START users=1 starts=1 rate=16000 ")), stats.join("\n"));
+  assert.ok(stats.some((l) => l.startsWith("STATS be=bt state=START users=1 start_count=1 pause_count=0 rate=16000 ")), stats.join("\n"));
   // line takes 16 kHz too: it joins live.
   assert.deepEqual(cmd("route", "media", "line", true), ["OK route media line true"]);
   runFor(0.1);
-  assert.ok(cmd("stats").some((l) => l.startsWith("STATS be=line state=START users=1 starts=1 rate=16000 ")));
+  assert.ok(cmd("stats").some((l) => l.startsWith("STATS be=line state=START users=1 start_count=1 pause_count=0 rate=16000 ")));
   assert.deepEqual(cmd("stop", "media"), ["OK stop media"]);
   // alert at 8 kHz on line, then bt refused: it only runs at 16 kHz.
   assert.deepEqual(cmd("route", "alert", "line", true), ["OK route alert line true"]);

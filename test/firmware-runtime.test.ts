@@ -1,4 +1,4 @@
-// Frame accounting through the Runtime, the Player and sink back ends whose
+// Frame accounting through the Card, the Player and sink back ends whose
 // periods the test drives in order: every frame written is played on every
 // BE it is routed to, a reroute loses nothing and counts nothing twice.
 import { test, beforeEach, after } from "node:test";
@@ -23,7 +23,7 @@ const PERIOD = 16;
 
 /** The left channel of what the player writes for `frames` frames of `frequency`, padded to whole periods. */
 function expectedStream(rig: Rig, frequency: number, frames: number, rate: number): number[] {
-  const tone = makeTone(frequency, rate, TONE_AMPLITUDE, rig.rt.periodFrames, 4 * rig.rt.periodFrames) as Tone;
+  const tone = makeTone(frequency, rate, TONE_AMPLITUDE, rig.card.periodFrames, 4 * rig.card.periodFrames) as Tone;
   const padded = Math.ceil(frames / PERIOD) * PERIOD;
   const buf = new Int16Array(padded * 2);
   fillTone(tone, buf, frames);
@@ -43,19 +43,19 @@ function cycle(rig: Rig, player: Player): void {
   player.service();
 }
 function playedOf(rig: Rig, fe: FrontEnd, b: number): number {
-  return rig.rt.played[fe.index * rig.rt.bes.length + b];
+  return rig.card.played[fe.index * rig.card.bes.length + b];
 }
 function droppedOf(rig: Rig, fe: FrontEnd, b: number): number {
-  return rig.rt.dropped[fe.index * rig.rt.bes.length + b];
+  return rig.card.dropped[fe.index * rig.card.bes.length + b];
 }
 
 test("a timed tone routed to two BEs is played completely on each (played == written, and the audio itself)", () => {
   const rig = makeRig({ fes: ["media"], periodFrames: PERIOD, periods: 4 });
-  const { rt } = rig;
+  const { card } = rig;
   const media = rig.fe("media");
-  const player = new Player(rt);
-  rt.route(media, rt.bes[0], true);
-  rt.route(media, rt.bes[1], true);
+  const player = new Player(card);
+  card.route(media, card.bes[0], true);
+  card.route(media, card.bes[1], true);
   const frames = 1000; // not a whole number of periods: the last one is padded
   assert.equal(player.play(media, 440, frames / 8000), "");
   let cycles = 0;
@@ -68,11 +68,11 @@ test("a timed tone routed to two BEs is played completely on each (played == wri
   assert.equal(written, Math.ceil(frames / PERIOD) * PERIOD);
   const want = expectedStream(rig, 440, frames, 8000);
   for (let b = 0; b < 2; b++) {
-    assert.equal(playedOf(rig, media, b), written, "played == written on " + rt.bes[b].name);
+    assert.equal(playedOf(rig, media, b), written, "played == written on " + card.bes[b].name);
     assert.equal(droppedOf(rig, media, b), 0);
     const out = left(rig.sinks[b].output);
-    assert.ok(out.length >= written, rt.bes[b].name + " output " + out.length + " frames of " + written + ": the drain cut the end");
-    assert.deepEqual(out.slice(0, written), want, rt.bes[b].name + " played exactly the tone");
+    assert.ok(out.length >= written, card.bes[b].name + " output " + out.length + " frames of " + written + ": the drain cut the end");
+    assert.deepEqual(out.slice(0, written), want, card.bes[b].name + " played exactly the tone");
     assert.ok(
       out.slice(written).every((v) => v === 0),
       "only silence after it",
@@ -80,7 +80,7 @@ test("a timed tone routed to two BEs is played completely on each (played == wri
     assert.equal(rig.sinks[b].running, false, "stopped after the drain");
   }
   const lines: string[] = [];
-  drain(rt.feNames, rt.beNames, (l) => lines.push(l));
+  drain(card.feNames, card.beNames, (l) => lines.push(l));
   assert.ok(lines.includes("EVT t=0.000000 kind=drained ctx=irq fe=media be=- link=- at=fe-advance n=" + written), lines.join("\n"));
   assert.equal(raceTotal(), 0);
   assert.equal(media.xruns, 0);
@@ -88,38 +88,38 @@ test("a timed tone routed to two BEs is played completely on each (played == wri
 
 test("a reroute while running: the new BE starts primed where the old one was, the old one stops, nothing counted twice", () => {
   const rig = makeRig({ fes: ["media"], periodFrames: PERIOD, periods: 4 });
-  const { rt } = rig;
+  const { card } = rig;
   const media = rig.fe("media");
-  const player = new Player(rt);
-  const nb = rt.bes.length;
-  rt.route(media, rt.bes[0], true);
+  const player = new Player(card);
+  const nb = card.bes.length;
+  card.route(media, card.bes[0], true);
   const frames = 2000;
   assert.equal(player.play(media, 440, frames / 8000), "");
   for (let i = 0; i < 20; i++) cycle(rig, player);
-  const old = rt.findLink(media, rt.bes[0]);
+  const old = card.findLink(media, card.bes[0]);
   assert.ok(old);
   const at = old.pos;
   assert.ok(at > 0 && at < frames);
   // One runtime update that connects the new BE before it disconnects the old.
-  rt.switches[media.index * nb + 0] = 0;
-  rt.switches[media.index * nb + 1] = 1;
-  assert.equal(rt.update(media), "");
-  const fresh = rt.findLink(media, rt.bes[1]);
+  card.switches[media.index * nb + 0] = 0;
+  card.switches[media.index * nb + 1] = 1;
+  assert.equal(card.update(media), "");
+  const fresh = card.findLink(media, card.bes[1]);
   assert.ok(fresh);
   assert.equal(fresh.state, LinkState.Running);
-  assert.equal(rt.findLink(media, rt.bes[0]), null);
+  assert.equal(card.findLink(media, card.bes[0]), null);
   const want = expectedStream(rig, 440, frames, 8000);
   // Primed: both DMA buffers of the new BE hold the two periods after the old position.
   const primed = rig.sinks[1].periodBuffers().map((b) => left(Array.from(b)));
   assert.deepEqual(primed[0], want.slice(at, at + PERIOD), "first primed period");
   assert.deepEqual(primed[1], want.slice(at + PERIOD, at + 2 * PERIOD), "second primed period");
-  assert.equal(BE_STATE_NAMES[rt.bes[1].state], "START");
+  assert.equal(BE_STATE_NAMES[card.bes[1].state], "START");
   assert.equal(rig.sinks[1].running, true);
   assert.equal(rig.sinks[0].running, false, "the old BE stops");
   assert.equal(rig.sinks[0].calls.stop, 1);
-  assert.equal(rt.bes[0].users, 0);
-  assert.equal(BE_STATE_NAMES[rt.bes[0].state], "CLOSE");
-  assert.equal(rt.links.allocated, 1);
+  assert.equal(card.bes[0].users, 0);
+  assert.equal(BE_STATE_NAMES[card.bes[0].state], "CLOSE");
+  assert.equal(card.links.allocated, 1);
   const playedOld = playedOf(rig, media, 0);
   assert.equal(playedOld, at);
   let cycles = 0;
@@ -139,12 +139,12 @@ test("a reroute while running: the new BE starts primed where the old one was, t
 
 test("two FEs on one BE: each FE's frames are all counted, the BE stops once both are done", () => {
   const rig = makeRig({ fes: ["media", "alert"], periodFrames: PERIOD, periods: 4, bes: [{ name: "s0", rates: [8000] }] });
-  const { rt } = rig;
+  const { card } = rig;
   const media = rig.fe("media");
   const alert = rig.fe("alert");
-  const player = new Player(rt);
-  rt.route(media, rt.bes[0], true);
-  rt.route(alert, rt.bes[0], true);
+  const player = new Player(card);
+  card.route(media, card.bes[0], true);
+  card.route(alert, card.bes[0], true);
   assert.equal(player.play(media, 440, 0.2), "");
   for (let i = 0; i < 10; i++) cycle(rig, player);
   assert.equal(player.play(alert, 880, 0.05), "");

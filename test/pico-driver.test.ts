@@ -9,7 +9,8 @@ import { test, beforeEach } from "node:test";
 import assert from "node:assert/strict";
 import { FakeServices } from "./support/fake-services.ts";
 import { createPicoModels, type PicoModels } from "../emulator/boards/pico-wm8731.ts";
-import type { Board, StreamParams } from "../firmware/board.ts";
+import type { Board } from "../firmware/board.ts";
+import { Cmd, type StreamParams } from "../firmware/pcm.ts";
 
 interface Task {
   id: number;
@@ -110,7 +111,7 @@ function params(rate = 8000): StreamParams {
 function bringUp(board: Board, name: string, rate = 8000) {
   const d = be(board, name);
   const p = params(rate);
-  assert.equal(d.open(), "");
+  assert.equal(d.startup(), "");
   assert.equal(d.hwParams(p), "");
   assert.equal(d.prepare(p), "");
   return d;
@@ -122,7 +123,7 @@ test("codec: open, hw_params, prepare and start put the period buffers on the WM
   const [first, second] = d.periodBuffers();
   first.fill(1111);
   second.fill(-2222);
-  d.start();
+  d.trigger(Cmd.Start);
   advance(0.032 + 0.001); // two periods
   assert.deepEqual(s.faults, []);
   assert.equal(m.codec.silentReason(), "");
@@ -160,7 +161,7 @@ test("spk: each supported rate is derived exactly from PLLI2S and I2SPR", () => 
   for (const rate of [8000, 16000, 32000, 48000]) {
     const board = fresh();
     const d = bringUp(board, "spk", rate);
-    d.start();
+    d.trigger(Cmd.Start);
     advance(0.01);
     assert.equal(m.spi3.sampleRate(), rate, `SPI3 at ${rate}`);
     assert.equal(m.amp.recorder.sampleRate(), rate);
@@ -173,7 +174,7 @@ test("codec: 8000, 32000 and 48000 Hz play; the WM8731's R8 matches the link eac
   for (const rate of [8000, 32000, 48000]) {
     const board = fresh();
     const d = bringUp(board, "codec", rate);
-    d.start();
+    d.trigger(Cmd.Start);
     advance(0.01);
     assert.equal(m.spi2.sampleRate(), rate);
     assert.equal(m.codec.silentReason(), "", `codec at ${rate}`);
@@ -197,7 +198,7 @@ test("hw_params rejects impossible rates with a clear message and touches nothin
 
 test("codec: open returns an error (no throw) when the WM8731 does not ACK", () => {
   const board = fresh({ codecAbsent: true });
-  const err = be(board, "codec").open();
+  const err = be(board, "codec").startup();
   assert.match(err, /^codec: WM8731 at 0x1a did not answer on I2C1/);
   assert.match(err, /no ACK/);
 });
@@ -205,7 +206,7 @@ test("codec: open returns an error (no throw) when the WM8731 does not ACK", () 
 test("prepare refuses period buffers that are not flat", () => {
   const board = fresh();
   const d = be(board, "spk");
-  assert.equal(d.open(), "");
+  assert.equal(d.startup(), "");
   notFlat = true;
   assert.match(d.prepare(params()), /^spk: period buffer is not flat/);
 });
@@ -216,11 +217,11 @@ test("spk: open releases SD_MODE (open-drain high), close pulls it low; sound on
   assert.equal(s.modes.get("A5"), "opendrain");
   assert.equal(s.levels.get("A5"), true);
   d.periodBuffers()[0].fill(500);
-  d.start();
+  d.trigger(Cmd.Start);
   advance(0.005);
   const before = m.amp.recorder.framesPlayed();
   assert.ok(before > 0);
-  d.close();
+  d.shutdown();
   assert.equal(s.levels.get("A5"), false);
   advance(0.005);
   assert.equal(m.amp.recorder.framesPlayed(), before, "shut down");
@@ -230,7 +231,7 @@ test("nextBuffer is the buffer the DMA is not reading (CT)", () => {
   const board = fresh();
   const d = bringUp(board, "spk");
   const [b0, b1] = d.periodBuffers();
-  d.start();
+  d.trigger(Cmd.Start);
   advance(0.001);
   assert.equal(d.nextBuffer(), b1, "M0 playing: M1 next");
   advance(0.016);
@@ -242,7 +243,7 @@ test("nextBuffer is the buffer the DMA is not reading (CT)", () => {
 test("pollCompletions reports each completed period once, two when one poll was missed, with latency", () => {
   const board = fresh();
   const d = bringUp(board, "spk");
-  d.start();
+  d.trigger(Cmd.Start);
   const seen: Array<[number, number]> = [];
   const poll = () => board.pollCompletions((i, lat) => seen.push([i, lat]));
   advance(0.008);
@@ -260,7 +261,7 @@ test("pollCompletions reports each completed period once, two when one poll was 
   assert.equal(seen.length, 3, "two periods");
   assert.ok(seen[1][1] > seen[2][1] + 0.015, "the older one has the larger latency");
   assert.equal(peek(0x40026004) & (1 << 11), 0, "TCIF5 cleared by the poll");
-  d.stop();
+  d.trigger(Cmd.Stop);
   advance(0.04);
   poll();
   assert.equal(seen.length, 3, "stopping (which sets TCIF) is not a period");
@@ -270,27 +271,27 @@ test("pollCompletions reports each completed period once, two when one poll was 
 test("pause stops the bit clock and release resumes it; stop and hw_free leave no fault", () => {
   const board = fresh();
   const d = bringUp(board, "codec");
-  d.start();
+  d.trigger(Cmd.Start);
   advance(0.01);
-  d.pause(true);
+  d.trigger(Cmd.PausePush);
   const frames = m.spi2.framesSent();
   advance(0.02);
   assert.equal(m.spi2.framesSent(), frames, "paused");
-  d.pause(false);
+  d.trigger(Cmd.PauseRelease);
   advance(0.02);
   assert.ok(m.spi2.framesSent() > frames, "resumed");
-  d.stop();
+  d.trigger(Cmd.Stop);
   assert.equal(m.dma.enabled(4), false);
   assert.equal(m.spi2.isRunning(), false);
   d.hwFree();
-  d.close();
+  d.shutdown();
   assert.equal(m.codec.register(6), 0xff, "codec powered off");
   assert.equal(m.tim1.ch1Hz(), 0, "MCLK stopped");
   assert.deepEqual(s.faults, []);
   // And it starts again from a clean state.
-  assert.equal(d.open(), "");
+  assert.equal(d.startup(), "");
   assert.equal(d.prepare(params()), "");
-  d.start();
+  d.trigger(Cmd.Start);
   advance(0.02);
   assert.equal(m.codec.silentReason(), "");
   assert.deepEqual(s.faults, []);
@@ -300,8 +301,8 @@ test("both back ends stream at once from the shared PLLI2S, on DMA1 streams 4 an
   const board = fresh();
   const codec = bringUp(board, "codec", 8000);
   const spk = bringUp(board, "spk", 16000);
-  codec.start();
-  spk.start();
+  codec.trigger(Cmd.Start);
+  spk.trigger(Cmd.Start);
   advance(0.05);
   assert.equal(m.spi2.sampleRate(), 8000);
   assert.equal(m.spi3.sampleRate(), 16000);

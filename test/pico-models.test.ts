@@ -8,7 +8,7 @@ import assert from "node:assert/strict";
 import type { HardwareFault } from "../emulator/hardware.ts";
 import { FakeServices } from "./support/fake-services.ts";
 import { createPicoModels, type PicoModels } from "../emulator/boards/pico-wm8731.ts";
-import type { I2SFormat, I2SSink } from "../emulator/devices/i2s-link.ts";
+import type { I2SFormat, I2SSink } from "../emulator/devices/i2s-bus.ts";
 import { PLLI2S_LOCK_SECONDS } from "../emulator/stm32f401/rcc.ts";
 
 /** The board's models on a bus: peek/poke by address, as the machine does. */

@@ -1,7 +1,8 @@
 // A board whose back ends are sinks clocked by the firmware's own timer task:
 // the generic board, and the wider board the benchmark measures.
 
-import { Board, StreamParams } from "../../firmware/board";
+import { Board } from "../../firmware/board";
+import { StreamParams } from "../../firmware/pcm";
 import { SinkDriver } from "../../firmware/sink";
 
 export interface SinkSpec {

@@ -1,7 +1,8 @@
 // Espruino Pico (STM32F401CDU6) with a WM8731 codec on I2S2 and a MAX98357A
 // amplifier on I2S3. Wiring, clocking and sources: README.md.
 
-import { Board, StreamParams } from "../../firmware/board";
+import { Board } from "../../firmware/board";
+import { StreamParams } from "../../firmware/pcm";
 import { I2sDmaDriver } from "./i2s-dma";
 import { Max98357a } from "./max98357a";
 import { DMA1_HIFCR, DMA1_HISR, GPIOA, GPIOB, SPI2, SPI2EN, SPI3, SPI3EN } from "./stm32";

@@ -1,22 +1,14 @@
 // One back end = one STM32 I2S port (SPI2 or SPI3 in I2S mode) fed by one
-// DMA1 stream in circular double-buffer mode, plus the part on the other end
-// of the link (codec or amplifier). Register values are justified where they
+// DMA1 stream in circular double-buffer mode, plus the codec or amplifier
+// on that port. Register values are justified where they
 // are built; sources in stm32.ts and README.md.
 
-import { BeDriver, StreamParams } from "../../firmware/board";
+import { BeDriver } from "../../firmware/board";
+import { CodecDriver } from "../../firmware/codec";
+import { Cmd, StreamParams } from "../../firmware/pcm";
 import {
   afPin, AHB1_GPIOA_GPIOB_DMA1, DMA1_HIFCR, dmaStream, i2sClockHz, RCC_AHB1ENR, RCC_APB1ENR, setBits, startPllI2s,
 } from "./stm32";
-
-/** The device at the far end of an I2S link. Methods return "" or an error. */
-export interface LinkPart {
-  open(): string;
-  /** Can the part run at `rate`? (The I2S divider has been checked already.) */
-  checkRate(rate: number): string;
-  /** Program the part for `rate`; called after the I2S port is configured, before start. */
-  prepare(rate: number): string;
-  close(): void;
-}
 
 /** Wiring of one I2S port: SPI base, its RCC_APB1ENR bit, its DMA1 stream, pins as [port, pin, af] triples. */
 export interface I2sPort {
@@ -62,7 +54,7 @@ const MAX_RATE = 48000;
 export class I2sDmaDriver implements BeDriver {
   name: string;
   port: I2sPort;
-  part: LinkPart;
+  codec: CodecDriver;
   bufs: Int16Array[];
   /** 16-bit items a period: frames * 2 channels. */
   items: number;
@@ -76,10 +68,10 @@ export class I2sDmaDriver implements BeDriver {
   /** Told the period (ms) after each prepare, so the board can poll fast enough. */
   needPoll: (ms: number) => void;
 
-  constructor(name: string, port: I2sPort, part: LinkPart, periodFrames: number, needPoll: (ms: number) => void) {
+  constructor(name: string, port: I2sPort, codec: CodecDriver, periodFrames: number, needPoll: (ms: number) => void) {
     this.name = name;
     this.port = port;
-    this.part = part;
+    this.codec = codec;
     this.items = periodFrames * 2;
     // Allocated at boot, while memory is unfragmented: DMA needs flat storage.
     this.bufs = [new Int16Array(this.items), new Int16Array(this.items)];
@@ -93,8 +85,8 @@ export class I2sDmaDriver implements BeDriver {
     this.needPoll = needPoll;
   }
 
-  open(): string {
-    return this.part.open();
+  startup(): string {
+    return this.codec.startup();
   }
 
   /** 2*I2SDIV + ODD for `rate`, or an error (RM0368 §20.4.4: fs = I2SxCLK / (32 * (2*I2SDIV + ODD)), CHLEN=0, MCKOE=0). */
@@ -114,7 +106,7 @@ export class I2sDmaDriver implements BeDriver {
     if (params.rate > MAX_RATE) return this.name + ": " + params.rate + " Hz: above " + MAX_RATE + " Hz the JavaScript period fill cannot keep up";
     const k = this.divider(params.rate);
     if (typeof k === "string") return k;
-    return this.part.checkRate(params.rate);
+    return this.codec.hwParams(params);
   }
 
   prepare(params: StreamParams): string {
@@ -158,14 +150,20 @@ export class I2sDmaDriver implements BeDriver {
     poke32(cr + 4, items); // SxNDTR: items per block (one period)
     poke32(cr, DMA_CFG);
     this.rate = params.rate;
-    const perr = this.part.prepare(params.rate);
+    const perr = this.codec.prepare(params);
     if (perr) return perr;
     this.needPoll((params.periodFrames / params.rate) * 500);
     return "";
   }
 
-  // start/stop/pause: register writes only (critical sections, interrupt).
-  start(): void {
+  /** Register writes only (critical sections, interrupt). SUSPEND is a pause here: the registers keep their values. */
+  trigger(cmd: Cmd): void {
+    if (cmd === Cmd.Start) this.start();
+    else if (cmd === Cmd.Stop) this.stop();
+    else this.pause(cmd === Cmd.PausePush || cmd === Cmd.Suspend);
+  }
+
+  private start(): void {
     const cr = this.cr;
     poke32(cr, DMA_CFG); // EN=0, CT=0: begin with M0
     poke32(cr + 4, this.items);
@@ -177,7 +175,7 @@ export class I2sDmaDriver implements BeDriver {
     this.running = true;
   }
 
-  stop(): void {
+  private stop(): void {
     poke32(this.port.spi + SPI_I2SCFGR, I2SCFG);
     // EN=0 by read-modify-write: CT and the other fields are protected while EN=1.
     poke32(this.cr, peek32(this.cr) & ~DMA_EN);
@@ -186,7 +184,7 @@ export class I2sDmaDriver implements BeDriver {
     this.running = false;
   }
 
-  pause(push: boolean): void {
+  private pause(push: boolean): void {
     // I2SE off stops the bit clock; the DMA stream waits on its request.
     poke32(this.port.spi + SPI_I2SCFGR, push ? I2SCFG : I2SCFG | I2SE);
   }
@@ -198,8 +196,8 @@ export class I2sDmaDriver implements BeDriver {
     poke32(this.port.spi + SPI_I2SCFGR, 0);
   }
 
-  close(): void {
-    this.part.close();
+  shutdown(): void {
+    this.codec.shutdown();
   }
 
   nextBuffer(): Int16Array {

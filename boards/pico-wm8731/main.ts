@@ -1,5 +1,5 @@
 // Entry of the pico-wm8731 bundle: build the board, start the DPCM runtime.
 import { createPicoBoard } from "./board";
-import { startRuntime } from "../../firmware/runtime";
+import { boot } from "../../firmware/boot";
 
-startRuntime(createPicoBoard());
+boot(createPicoBoard());

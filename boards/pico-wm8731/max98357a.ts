@@ -3,9 +3,10 @@
 // VIN and the chip's ~100 kOhm pull-down put SD_MODE in the 0.16..0.77 V
 // window: (L+R)/2 mono mix (MAX98357A datasheet, SD_MODE table).
 
-import { LinkPart } from "./i2s-dma";
+import { CodecDriver } from "../../firmware/codec";
+import { StreamParams } from "../../firmware/pcm";
 
-export class Max98357a implements LinkPart {
+export class Max98357a implements CodecDriver {
   name: string;
   pin: Pin;
 
@@ -14,15 +15,15 @@ export class Max98357a implements LinkPart {
     this.pin = sdMode;
   }
 
-  open(): string {
+  startup(): string {
     pinMode(this.pin, "opendrain");
     digitalWrite(this.pin, 1);
     return "";
   }
 
-  checkRate(rate: number): string {
+  hwParams(params: StreamParams): string {
     // Datasheet: 8 kHz to 96 kHz, no MCLK needed.
-    if (rate < 8000 || rate > 96000) return this.name + ": " + rate + " Hz: the MAX98357A takes 8000..96000 Hz";
+    if (params.rate < 8000 || params.rate > 96000) return this.name + ": " + params.rate + " Hz: the MAX98357A takes 8000..96000 Hz";
     return "";
   }
 
@@ -30,7 +31,7 @@ export class Max98357a implements LinkPart {
     return "";
   }
 
-  close(): void {
+  shutdown(): void {
     digitalWrite(this.pin, 0);
   }
 }

@@ -3,7 +3,8 @@
 // (also Linux sound/soc/codecs/wm8731.c); write format: 7-bit register
 // address then 9-bit data, two bytes (datasheet "2-wire serial control").
 
-import { LinkPart } from "./i2s-dma";
+import { CodecDriver } from "../../firmware/codec";
+import { StreamParams } from "../../firmware/pcm";
 import { afPin, GPIOA, RCC_APB2ENR, setBits, TIM1, TIM1EN, tim1ClockHz } from "./stm32";
 
 /** 7-bit address with CSB tied low (datasheet: 0011010). */
@@ -51,7 +52,7 @@ function srate(rate: number): number {
 /** MCLK: 12 MHz for USB mode. */
 const MCLK_HZ = 12e6;
 
-export class Wm8731 implements LinkPart {
+export class Wm8731 implements CodecDriver {
   name: string;
   setupDone: boolean;
 
@@ -96,7 +97,7 @@ export class Wm8731 implements LinkPart {
     return "";
   }
 
-  open(): string {
+  startup(): string {
     const err = this.startMclk();
     if (err) return err;
     if (!this.setupDone) {
@@ -113,20 +114,20 @@ export class Wm8731 implements LinkPart {
     ]);
   }
 
-  checkRate(rate: number): string {
-    if (srate(rate) < 0) {
-      return this.name + ": " + rate + " Hz: the WM8731 has no such rate with a 12 MHz MCLK (8000, 32000, 48000 Hz)";
+  hwParams(params: StreamParams): string {
+    if (srate(params.rate) < 0) {
+      return this.name + ": " + params.rate + " Hz: the WM8731 has no such rate with a 12 MHz MCLK (8000, 32000, 48000 Hz)";
     }
     return "";
   }
 
-  prepare(rate: number): string {
+  prepare(params: StreamParams): string {
     // ACTIVE off around the sampling-control change (datasheet advice),
     // then on, then the outputs.
-    return this.write([R_ACTIVE, 0, R_SRATE, srate(rate), R_ACTIVE, 1, R_PWR, PWR_DAC_ONLY]);
+    return this.write([R_ACTIVE, 0, R_SRATE, srate(params.rate), R_ACTIVE, 1, R_PWR, PWR_DAC_ONLY]);
   }
 
-  close(): void {
+  shutdown(): void {
     this.write([R_ACTIVE, 0, R_PWR, PWR_ALL_OFF]);
     poke32(TIM1 + 0x00, 0); // CR1: CEN = 0, MCLK stops
   }

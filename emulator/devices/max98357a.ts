@@ -15,7 +15,7 @@
 // slots of each stereo frame.
 
 import type { MachineServices } from "../hardware";
-import type { I2SFormat, I2SSink } from "./i2s-link";
+import type { I2SFormat, I2SSink } from "./i2s-bus";
 import { SampleRecorder } from "./recorder";
 
 export interface Max98357aOptions {

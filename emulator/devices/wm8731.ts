@@ -26,7 +26,7 @@
 // implies from that MCLK. A mismatch is a fault; the rest are normal states.
 
 import type { HardwareFault, I2CDevice, MachineServices } from "../hardware";
-import type { I2SFormat, I2SSink } from "./i2s-link";
+import type { I2SFormat, I2SSink } from "./i2s-bus";
 import { SampleRecorder } from "./recorder";
 
 export const WM8731_ADDRESS = 0x1a;

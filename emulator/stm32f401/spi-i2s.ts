@@ -17,7 +17,7 @@
 // DMA stream that serves its TX request, and hands them to the device on SD.
 
 import type { MachineServices, Peripheral } from "../hardware";
-import type { I2SFormat, I2SSink } from "../devices/i2s-link";
+import type { I2SFormat, I2SSink } from "../devices/i2s-bus";
 import type { Dma } from "./dma";
 import { pinProblem, type PinFunction } from "./gpio";
 import { Rcc, RCC_APB1ENR } from "./rcc";

@@ -118,7 +118,7 @@ export async function runFlash(options: FlashOptions): Promise<FlashResult> {
     const bundlePath = join(root, "dist", `${options.board}.js`);
     if (options.build !== false) {
       say(`build: BOARD=${options.board} rollup -c, then the Espruino-dialect scan`);
-      const rollup = spawnSync(process.execPath, [join(root, "node_modules/rollup/dist/bin/rollup"), "-c", "rollup.config.mjs", "--silent"], {
+      const rollup = spawnSync(process.execPath, [join(root, "node_modules/rollup/dist/bin/rollup"), "-c", "rollup.config.js", "--silent"], {
         cwd: root,
         env: { ...process.env, BOARD: options.board },
         encoding: "utf8",

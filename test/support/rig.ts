@@ -1,26 +1,30 @@
 // Runtimes on sink back ends whose periods the test drives by hand: one call
 // of tick() is one DMA period completing on one BE.
-import type { Board, StreamParams } from "../../firmware/board.ts";
+import type { Board } from "../../firmware/board.ts";
+import type { StreamParams } from "../../firmware/pcm.ts";
 import { SinkDriver } from "../../firmware/sink.ts";
-import { Runtime, FrontEnd, Cmd } from "../../firmware/dpcm.ts";
+import { Card, FrontEnd } from "../../firmware/dpcm.ts";
+import { Cmd, CMD_NAMES, HW_TRIGGERS } from "../../firmware/pcm.ts";
 
 /** A sink that counts its driver calls and keeps every period it played. */
 export class RecordingSink extends SinkDriver {
+  /** Driver ops called, by name; triggers by command name in lower case ("start", "pause_push", ...). */
   calls: Record<string, number>;
   /** Interleaved stereo, every period that finished playing, in order. */
   output: number[];
-  /** Called at the top of open(): lets a test act "from an interrupt" mid-update. */
-  onOpen: (() => void) | null;
+  /** Called at the top of startup(): lets a test act "from an interrupt" mid-update. */
+  onStartup: (() => void) | null;
   constructor(periodFrames: number, rates: number[]) {
     super(periodFrames, rates);
-    this.calls = { open: 0, hwParams: 0, prepare: 0, start: 0, stop: 0, pause: 0, release: 0, hwFree: 0, close: 0 };
+    this.calls = { startup: 0, hwParams: 0, prepare: 0, hwFree: 0, shutdown: 0 };
+    for (const name of CMD_NAMES.slice(0, HW_TRIGGERS)) this.calls[name.toLowerCase()] = 0;
     this.output = [];
-    this.onOpen = null;
+    this.onStartup = null;
   }
-  open(): string {
-    this.calls.open++;
-    if (this.onOpen) this.onOpen();
-    return super.open();
+  startup(): string {
+    this.calls.startup++;
+    if (this.onStartup) this.onStartup();
+    return super.startup();
   }
   hwParams(params: StreamParams): string {
     this.calls.hwParams++;
@@ -30,25 +34,17 @@ export class RecordingSink extends SinkDriver {
     this.calls.prepare++;
     return super.prepare(params);
   }
-  start(): void {
-    this.calls.start++;
-    super.start();
-  }
-  stop(): void {
-    this.calls.stop++;
-    super.stop();
-  }
-  pause(push: boolean): void {
-    this.calls[push ? "pause" : "release"]++;
-    super.pause(push);
+  trigger(cmd: Cmd): void {
+    this.calls[CMD_NAMES[cmd].toLowerCase()]++;
+    super.trigger(cmd);
   }
   hwFree(): void {
     this.calls.hwFree++;
     super.hwFree();
   }
-  close(): void {
-    this.calls.close++;
-    super.close();
+  shutdown(): void {
+    this.calls.shutdown++;
+    super.shutdown();
   }
   advance(): boolean {
     if (!this.running || this.paused) return false;
@@ -69,7 +65,7 @@ export interface RigOptions {
 }
 
 export interface Rig {
-  rt: Runtime;
+  card: Card;
   board: Board;
   sinks: RecordingSink[];
   fe(name: string): FrontEnd;
@@ -96,50 +92,50 @@ export function makeRig(options: RigOptions = {}): Rig {
     startInterrupt: () => "test",
     pollCompletions: () => {},
   };
-  const rt = new Runtime(board, options.linkPool ?? board.frontEnds.length * beSpecs.length * 2);
+  const card = new Card(board, options.linkPool ?? board.frontEnds.length * beSpecs.length * 2);
   return {
-    rt,
+    card,
     board,
     sinks,
     fe(name: string): FrontEnd {
-      const fe = rt.feByName(name);
+      const fe = card.feByName(name);
       if (!fe) throw new Error("no FE " + name);
       return fe;
     },
     be(name: string): number {
-      const be = rt.beByName(name);
+      const be = card.beByName(name);
       if (!be) throw new Error("no BE " + name);
       return be.index;
     },
     tick(b: number): boolean {
       if (!sinks[b].advance()) return false;
-      rt.periodElapsed(b, 0);
+      card.periodElapsed(b, 0);
       return true;
     },
   };
 }
 
 /** Write whole periods while the ring has room, each sample `value` (or value(frame) per frame). */
-export function writeFrames(rt: Runtime, fe: FrontEnd, value: number | ((frame: number) => number), maxPeriods = Infinity): number {
+export function writeFrames(card: Card, fe: FrontEnd, value: number | ((frame: number) => number), maxPeriods = Infinity): number {
   let periods = 0;
-  while (periods < maxPeriods && rt.writable(fe) >= rt.periodFrames) {
-    const view = rt.writeView(fe);
-    for (let i = 0; i < rt.periodFrames; i++) {
+  while (periods < maxPeriods && card.writable(fe) >= card.periodFrames) {
+    const view = card.writeView(fe);
+    for (let i = 0; i < card.periodFrames; i++) {
       const v = typeof value === "number" ? value : value(fe.applPtr + i);
       view[2 * i] = v;
       view[2 * i + 1] = v;
     }
-    rt.commitPeriod(fe);
+    card.commitPeriod(fe);
     periods++;
   }
   return periods;
 }
 
 /** Open, prepare, fill and START an FE (the routes must be set). Throws on an error. */
-export function openAndStart(rt: Runtime, fe: FrontEnd, value: number | ((frame: number) => number) = 1000): void {
-  const steps = [rt.openFe(fe), rt.prepareFe(fe)];
+export function openAndStart(card: Card, fe: FrontEnd, value: number | ((frame: number) => number) = 1000): void {
+  const steps = [card.openFe(fe), card.prepareFe(fe)];
   for (const err of steps) if (err) throw new Error(err);
-  writeFrames(rt, fe, value);
-  const err = rt.trigger(fe, Cmd.Start);
+  writeFrames(card, fe, value);
+  const err = card.trigger(fe, Cmd.Start);
   if (err) throw new Error(err);
 }

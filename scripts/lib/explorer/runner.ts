@@ -62,13 +62,13 @@ export interface FwBe {
   index: number;
   name: string;
   state: number;
-  starts: number;
-  pausedLinks: number;
+  startCount: number;
+  pauseCount: number;
   feClients: FwNode;
   params: { rate: number; periodFrames: number };
 }
 export interface FwDpcm {
-  runtime: { fes: FwFe[]; bes: FwBe[]; feNames: string[]; beNames: string[]; periodFrames: number };
+  card: { fes: FwFe[]; bes: FwBe[]; feNames: string[]; beNames: string[]; periodFrames: number };
   irq: { masked: boolean; inHandler: boolean; unsafe: boolean };
   ring: { counts: Int32Array };
   player: { voices: { tone: unknown }[] };
@@ -89,7 +89,7 @@ const LINK_PAUSED = 2;
  */
 export function endStateProblems(dpcm: FwDpcm): string[] {
   const problems: string[] = [];
-  for (const be of dpcm.runtime.bes) {
+  for (const be of dpcm.card.bes) {
     let running = 0;
     let paused = 0;
     const head = be.feClients;
@@ -98,8 +98,8 @@ export function endStateProblems(dpcm: FwDpcm): string[] {
       if (n.owner?.state === LINK_RUNNING) running++;
       else if (n.owner?.state === LINK_PAUSED) paused++;
     }
-    if (be.starts !== running) problems.push(`${be.name}: start count ${be.starts}, running links ${running}`);
-    if (be.pausedLinks !== paused) problems.push(`${be.name}: paused count ${be.pausedLinks}, paused links ${paused}`);
+    if (be.startCount !== running) problems.push(`${be.name}: start count ${be.startCount}, running links ${running}`);
+    if (be.pauseCount !== paused) problems.push(`${be.name}: paused count ${be.pauseCount}, paused links ${paused}`);
     if (be.state === BE_START && running === 0 && paused === 0) problems.push(`${be.name}: started with no running link (no STOP)`);
     if (be.state !== BE_START && running > 0) problems.push(`${be.name}: ${running} running link(s) but the BE is not started`);
   }
@@ -187,7 +187,7 @@ function setupErrors(text: string): string[] {
 
 /** The plan of a scenario on a board, from the firmware's own names. */
 export function planFor(scenario: Scenario, dpcm: FwDpcm): ScenarioPlan {
-  const rt = dpcm.runtime;
+  const rt = dpcm.card;
   if (rt.feNames.length < 2 || rt.beNames.length < 2) {
     throw new ScenarioSetupError(`scenario ${scenario.id} needs two front ends and two back ends`);
   }
@@ -217,7 +217,7 @@ export async function runSchedule(
   // 1. Set-up, with the timer task firing on its own.
   for (const line of plan.setup) machine.console.type(line);
   machine.runFor(SETTLE_SECONDS);
-  const fe = dpcm.runtime.fes[plan.dryFe];
+  const fe = dpcm.card.fes[plan.dryFe];
   let errors = setupErrors(machine.console.text());
   if (errors.length > 0 || fe.state !== FE_RUNNING) {
     throw new ScenarioSetupError(`scenario ${scenario.id} set-up failed on ${rig.name}: ${errors.join("; ") || fe.name + " is not running"}`);

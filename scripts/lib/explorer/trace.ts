@@ -13,9 +13,9 @@
 //   4  detectors          one instant per RACE record, at the time it was made
 //   10+f  FE <name> update     routing updates of that FE (fe.updating)
 //   30+f  FE <name> state      the FE's state (RUNNING, XRUN, ...)
-//   20+b  BE <name>            the BE's state (START, STOP, ...); counter "<name> starts"
+//   20+b  BE <name>            the BE's state (START, STOP, ...); counter "<name> start_count"
 // Event categories (cat): window, interrupt, handler, masked, routing,
-// fe-state, be-state, be-starts, log, race.
+// fe-state, be-state, be-start-count, log, race.
 
 import type { Machine } from "../../../emulator/machine.ts";
 import { BE_STATE_NAMES, FE_STATE_NAMES } from "../../../firmware/dpcm.ts";
@@ -128,7 +128,7 @@ export class TraceRecorder {
   /** The firmware's DPCM global, once the bundle has run. */
   bind(dpcm: FwDpcm): void {
     this.dpcm = dpcm;
-    const rt = dpcm.runtime;
+    const rt = dpcm.card;
     this.feUpdate = rt.fes.map((_, f) => new Span(this.events, TID_FE_UPDATE + f, "routing"));
     this.feState = rt.fes.map((_, f) => new Span(this.events, TID_FE_STATE + f, "fe-state"));
     this.beState = rt.bes.map((_, b) => new Span(this.events, TID_BE + b, "be-state"));
@@ -179,7 +179,7 @@ export class TraceRecorder {
         if (masked && !this.mask.active) this.mask.begin("masked", ts);
         else if (!masked && this.mask.active) this.mask.end(ts);
       }
-      const rt = d.runtime;
+      const rt = d.card;
       for (let f = 0; f < rt.fes.length; f++) {
         const fe = rt.fes[f];
         if (fe.updating !== this.lastFeUpdating[f]) {
@@ -198,9 +198,9 @@ export class TraceRecorder {
           this.beState[b].begin(BE_STATE_NAMES[be.state] ?? String(be.state), ts);
           this.lastBeState[b] = be.state;
         }
-        if (be.starts !== this.lastBeStarts[b]) {
-          this.events.push({ name: `${be.name} starts`, cat: "be-starts", ph: "C", ts, pid: PID, args: { starts: be.starts } });
-          this.lastBeStarts[b] = be.starts;
+        if (be.startCount !== this.lastBeStarts[b]) {
+          this.events.push({ name: `${be.name} start_count`, cat: "be-start-count", ph: "C", ts, pid: PID, args: { start_count: be.startCount } });
+          this.lastBeStarts[b] = be.startCount;
         }
       }
     };
@@ -266,7 +266,7 @@ export class TraceRecorder {
       ...thread(TID_MASK, "irq mask (main-loop critical sections)", 2),
       ...thread(TID_RACE, "race detectors", 3),
     ];
-    const rt = this.dpcm?.runtime;
+    const rt = this.dpcm?.card;
     if (rt) {
       rt.fes.forEach((fe, f) => {
         names.push(...thread(TID_FE_UPDATE + f, `FE ${fe.name} routing update`, 10 + 2 * f));

@@ -1,4 +1,4 @@
-// What travels on an I2S link, between a controller model (the STM32's
+// What travels on an I2S bus, between a controller model (the STM32's
 // SPI/I2S) and whatever sits on its CK/WS/SD lines. MCU-agnostic.
 
 /** The framing a controller puts on the wire, derived from its registers. */
@@ -13,7 +13,7 @@ export interface I2SFormat {
   sampleRate: number;
 }
 
-/** A device listening on the link. */
+/** A device listening on the bus. */
 export interface I2SSink {
   /** The controller started clocking with this format. */
   start(format: I2SFormat): void;

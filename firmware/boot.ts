@@ -4,7 +4,7 @@
 import { Board } from "./board";
 import { irq, irqEntry } from "./irq";
 import { drain } from "./log";
-import { Runtime } from "./dpcm";
+import { Card } from "./dpcm";
 import { Player } from "./player";
 import { installConsole } from "./console";
 
@@ -20,11 +20,11 @@ function espruinoVersion(text: string): number {
   return parseInt(parts[0], 10) + parseInt(parts[1], 10) / 100;
 }
 
-export function startRuntime(board: Board): void {
-  const rt = new Runtime(board, board.frontEnds.length * board.backEnds.length * LINKS_PER_PAIR);
-  const player = new Player(rt);
+export function boot(board: Board): void {
+  const card = new Card(board, board.frontEnds.length * board.backEnds.length * LINKS_PER_PAIR);
+  const player = new Player(card);
   irq.handler = function () {
-    rt.handler();
+    card.handler();
   };
   const version = "" + process.env.VERSION;
   if (espruinoVersion(version) < NEEDS_ESPRUINO) {
@@ -33,13 +33,13 @@ export function startRuntime(board: Board): void {
   const how = board.startInterrupt(irqEntry);
   function serviceTick(): void {
     player.service();
-    drain(rt.feNames, rt.beNames, print);
+    drain(card.feNames, card.beNames, print);
   }
   const periodMs = (board.params.periodFrames / board.params.rate) * 1000;
   setInterval(serviceTick, periodMs / 2);
-  installConsole(rt, player, VERSION);
+  installConsole(card, player, VERSION);
   print(
-    "READY dpcm-espruino " + VERSION + " board=" + board.name + " espruino=" + version + " fes=" + rt.feNames.join(",") +
-      " bes=" + rt.beNames.join(",") + " irq=\"" + how + "\"",
+    "READY dpcm-espruino " + VERSION + " board=" + board.name + " espruino=" + version + " fes=" + card.feNames.join(",") +
+      " bes=" + card.beNames.join(",") + " irq=\"" + how + "\"",
   );
 }
