@@ -118,13 +118,13 @@ const espruino = {
 export default [
   { ignores: ["dist/**", "node_modules/**"] },
   {
-    files: ["firmware/**/*.ts", "boards/**/*.ts"],
+    files: ["firmware/**/*.ts", "drivers/**/*.ts", "boards/**/*.ts"],
     // Syntax-only parsing (no parserOptions.project): fast, no type info needed.
     languageOptions: { parser: tseslint.parser, sourceType: "module" },
     linterOptions: { reportUnusedDisableDirectives: "error" },
   },
   {
-    files: ["firmware/**/*.ts", "boards/**/*.ts"],
+    files: ["firmware/**/*.ts", "drivers/**/*.ts", "boards/**/*.ts"],
     // Ambient declarations emit no code: parsed, not checked.
     ignores: ["**/*.d.ts"],
     plugins: { espruino },

@@ -10,7 +10,7 @@ import { Pool, Pooled } from "./pool";
 import { Kind, ring } from "./log";
 import { Card, BeState, Link, LinkState, FrontEnd, FeState } from "./dpcm";
 import { Cmd } from "./pcm";
-import { SinkDriver } from "./sink";
+import { SinkDriver } from "../drivers/virtual-sink";
 
 const PARAMS: StreamParams = { rate: 8000, channels: 2, periodFrames: 4 };
 

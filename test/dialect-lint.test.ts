@@ -136,6 +136,11 @@ test("allowed: boards/ files are linted with the same rules", async () => {
   assert.match(show(await lint("export const x = 2 ** 3;", "boards/__fixture__/main.ts")), /no-restricted-syntax/);
 });
 
+test("allowed: drivers/ files are linted with the same rules", async () => {
+  assert.match(show(await lint("export const x = 2 ** 3;", "drivers/__fixture__.ts")), /no-restricted-syntax/);
+  assert.match(show(await lint("export const x = 2 ** 3;", "drivers/stm32f4/__fixture__.ts")), /no-restricted-syntax/);
+});
+
 test("allowed: ambient .d.ts declarations (rest parameters there emit no code)", async () => {
   const messages = await lint("declare function print(...text: unknown[]): void;", "firmware/types/__fixture__.d.ts");
   assert.equal(show(messages), "(none)");

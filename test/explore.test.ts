@@ -42,7 +42,7 @@ for (const board of ["generic", "pico-wm8731"]) {
       assert.ok(kind);
       const first = r.first[kind];
       assert.equal(first.landed.length, 1);
-      assert.match(first.landed[0].location, /^(firmware|boards)\/.+\.ts:\d+:\d+$/, "the landing maps to TypeScript");
+      assert.match(first.landed[0].location, /^(firmware|drivers|boards)\/.+\.ts:\d+:\d+$/, "the landing maps to TypeScript");
       const ctx = scenario.expectCtx ? ` ctx=${scenario.expectCtx} ` : " ";
       assert.ok(
         first.lines.some((l) => l.startsWith("RACE ") && l.includes(` kind=${kind}${ctx}`)),

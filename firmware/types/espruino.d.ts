@@ -10,12 +10,18 @@ declare function setInterval(fn: () => void, ms: number): number;
 declare function setTimeout(fn: () => void, ms: number): number;
 declare function clearInterval(id: number): void;
 declare function clearTimeout(id: number): void;
-declare function digitalWrite(pin: Pin, value: boolean | number): void;
-declare function pinMode(pin: Pin, mode: string): void;
+declare function digitalWrite(pin: PinLike, value: boolean | number): void;
+declare function pinMode(pin: PinLike, mode: string): void;
 
 interface Pin {
   readonly __pin: never;
 }
+/**
+ * A pin object (A5) or its name ("A5"): Espruino resolves either
+ * (jshGetPinFromVar in src/jspin.c, used by digitalWrite, pinMode and
+ * jsvReadConfigObject for I2C.setup), so wiring data can name pins as strings.
+ */
+type PinLike = Pin | string;
 declare const B3: Pin;
 declare const B5: Pin;
 declare const B6: Pin;
@@ -34,7 +40,7 @@ declare const C7: Pin;
 declare const LED1: Pin;
 
 interface EspruinoI2C {
-  setup(options: { scl: Pin; sda: Pin; bitrate?: number }): void;
+  setup(options: { scl: PinLike; sda: PinLike; bitrate?: number }): void;
   /** Throws on a NAK. */
   writeTo(address: number, data: number[] | Uint8Array): void;
   readFrom(address: number, quantity: number): Uint8Array;

@@ -2,7 +2,7 @@
 // of tick() is one DMA period completing on one BE.
 import type { Board } from "../../firmware/board.ts";
 import type { StreamParams } from "../../firmware/pcm.ts";
-import { SinkDriver } from "../../firmware/sink.ts";
+import { SinkDriver } from "../../drivers/virtual-sink.ts";
 import { Card, FrontEnd } from "../../firmware/dpcm.ts";
 import { Cmd, CMD_NAMES, HW_TRIGGERS } from "../../firmware/pcm.ts";
 

@@ -1,9 +1,15 @@
 // A back end with no hardware behind it: two period buffers that "play" when
-// told to. The generic board clocks these from a timer; selftest() uses them
+// told to: ALSA's snd-dummy (sound/drivers/dummy.c) does the same, its
+// position moved by a timer. The boards made of sinks
+// (boards/common/sink-board.ts) clock these from a timer; selftest() uses them
 // to exercise the core without touching the board's real outputs.
+//
+// Implements BeDriver (firmware/board.ts). Each method says its context:
+// main loop, interrupt, or both (a critical section in the main loop, or the
+// interrupt).
 
-import { BeDriver } from "./board";
-import { Cmd, HW_TRIGGERS, StreamParams } from "./pcm";
+import { BeDriver } from "../firmware/board";
+import { Cmd, HW_TRIGGERS, StreamParams } from "../firmware/pcm";
 
 export class SinkDriver implements BeDriver {
   buffers: Int16Array[];
@@ -23,6 +29,7 @@ export class SinkDriver implements BeDriver {
   rates: number[];
   /** An error startup() returns, to stand for hardware that does not answer. */
   startupError: string;
+  /** Main loop (boot). */
   constructor(periodFrames: number, rates: number[]) {
     this.buffers = [new Int16Array(periodFrames * 2), new Int16Array(periodFrames * 2)];
     this.playing = 0;
@@ -34,9 +41,11 @@ export class SinkDriver implements BeDriver {
     this.rates = rates;
     this.startupError = "";
   }
+  /** Main loop. */
   startup(): string {
     return this.startupError;
   }
+  /** Main loop. */
   hwParams(params: StreamParams): string {
     if (this.rates.length === 1) {
       params.rate = this.rates[0];
@@ -45,6 +54,7 @@ export class SinkDriver implements BeDriver {
     if (this.rates.indexOf(params.rate) < 0) return params.rate + " Hz not supported (" + this.rates.join(", ") + ")";
     return "";
   }
+  /** Main loop. */
   prepare(params: StreamParams): string {
     if (this.buffers[0].length !== params.periodFrames * 2) {
       this.buffers = [new Int16Array(params.periodFrames * 2), new Int16Array(params.periodFrames * 2)];
@@ -55,6 +65,7 @@ export class SinkDriver implements BeDriver {
     this.rate = params.rate;
     return "";
   }
+  /** Both. */
   trigger(cmd: Cmd): void {
     this.triggers[cmd]++;
     if (cmd === Cmd.Start) {
@@ -72,17 +83,21 @@ export class SinkDriver implements BeDriver {
       this.startedAt = getTime();
     }
   }
+  /** Main loop. */
   hwFree(): void {
     this.running = false;
   }
+  /** Main loop. */
   shutdown(): void {}
+  /** Interrupt. */
   nextBuffer(): Int16Array {
     return this.buffers[this.playing ^ 1];
   }
+  /** Main loop. */
   periodBuffers(): Int16Array[] {
     return [this.buffers[this.playing], this.buffers[this.playing ^ 1]];
   }
-  /** One period played: the hardware moves to the other buffer. Returns false when idle. */
+  /** One period played: the hardware moves to the other buffer. Returns false when idle. Interrupt (the board's pollCompletions). */
   advance(): boolean {
     if (!this.running || this.paused) return false;
     this.playing ^= 1;

@@ -1,0 +1,83 @@
+// What the boards made of virtual sinks share (boards/generic, boards/bench):
+// a board from data (front ends, stream parameters, the sinks and their
+// rates), its back ends clocked by the firmware's own timer task. Not a board
+// itself (no main.ts): rollup builds only folders with one.
+
+import { Board, BoardBackEnd } from "../../firmware/board";
+import { StreamParams } from "../../firmware/pcm";
+import { SinkDriver } from "../../drivers/virtual-sink";
+
+/** One virtual sink: console name, help() line, the rates it takes (one rate: a fixed-rate BE). */
+export interface SinkSpec {
+  name: string;
+  description: string;
+  rates: number[];
+}
+
+/** A board of sinks, as data. */
+export interface SinkBoardSpec {
+  name: string;
+  frontEnds: string[];
+  params: StreamParams;
+  sinks: SinkSpec[];
+}
+
+interface SinkBackEnd extends BoardBackEnd {
+  driver: SinkDriver;
+}
+
+/** Build the board: one SinkDriver a sink, in the spec's order. Main loop (boot). */
+export function makeSinkBoard(spec: SinkBoardSpec): Board {
+  const params = spec.params;
+  // The one list of back ends: the card indexes it, pollCompletions clocks it.
+  const backEnds: SinkBackEnd[] = [];
+  /** Start of the next period of each sink, in getTime() seconds. */
+  const due: number[] = [];
+  for (let b = 0; b < spec.sinks.length; b++) {
+    const s = spec.sinks[b];
+    backEnds.push({ name: s.name, description: s.description, driver: new SinkDriver(params.periodFrames, s.rates) });
+    due.push(0);
+  }
+
+  /** Interrupt: each running sink plays the periods its clock says have passed. */
+  function pollCompletions(elapsed: (backEndIndex: number, latencySeconds: number) => void): void {
+    const now = getTime();
+    for (let b = 0; b < backEnds.length; b++) {
+      const sink = backEnds[b].driver;
+      if (!sink.running || sink.paused) {
+        due[b] = 0;
+        continue;
+      }
+      const period = params.periodFrames / sink.rate;
+      if (due[b] < sink.startedAt) due[b] = sink.startedAt + period;
+      while (now >= due[b] && sink.advance()) {
+        elapsed(b, now - due[b]);
+        due[b] += period;
+      }
+    }
+  }
+
+  /** Main loop (boot). */
+  function startInterrupt(handler: () => void): string {
+    // Twice per period, so a completion waits at most half a period.
+    const ms = ((params.periodFrames / params.rate) * 1000) / 2;
+    try {
+      require("timer").add({ type: "EXEC", fn: handler, time: ms, interval: ms });
+      return "timer task every " + ms + " ms";
+    } catch (e) {
+      // Firmware without the timer module: the main loop's interval instead.
+      setInterval(handler, ms);
+      return "setInterval every " + ms + " ms (no timer module: no preemption)";
+    }
+  }
+
+  return {
+    name: spec.name,
+    frontEnds: spec.frontEnds,
+    backEnds: backEnds,
+    params: params,
+    periods: 4,
+    startInterrupt: startInterrupt,
+    pollCompletions: pollCompletions,
+  };
+}
