@@ -6,6 +6,8 @@ declare function poke32(address: number, value: number): void;
 /** Seconds since boot, as a float. */
 declare function getTime(): number;
 declare function print(...text: unknown[]): void;
+/** Base64 to a byte string (one character per byte). */
+declare function atob(base64: string): string;
 declare function setInterval(fn: () => void, ms: number): number;
 declare function setTimeout(fn: () => void, ms: number): number;
 declare function clearInterval(id: number): void;
@@ -53,6 +55,11 @@ interface EspruinoE {
   getAddressOf(v: unknown, flatOnly: boolean): number;
   getSizeOf(v: unknown): number;
   on(event: string, fn: () => void): void;
+  /**
+   * A JavaScript function running machine code: at `addr`, or at offset
+   * `addr` of `data` (copied into a flat string). Absent on SAVE_ON_FLASH builds.
+   */
+  nativeCall?(addr: number, signature: string, data?: string): (...args: number[]) => unknown;
 }
 declare const E: EspruinoE;
 
