@@ -33,22 +33,36 @@ export function makeSinkBoard(name: string, frontEnds: string[], sinks: SinkSpec
     }
   }
 
+  // Twice per period, so a completion waits at most half a period.
+  const ms = ((params.periodFrames / params.rate) * 1000) / 2;
+  let taskId = -1;
+
+  /** The timer task never fired (the Linux build has no hardware timer): poll from the main loop. */
+  function fallbackInterrupt(handler: () => void): string {
+    if (taskId >= 0) require("timer").remove(taskId);
+    taskId = -1;
+    setInterval(handler, ms);
+    return "setInterval every " + ms + " ms: the timer task did not fire, so no preemption";
+  }
+
   function startInterrupt(handler: () => void): string {
-    // Twice per period, so a completion waits at most half a period.
-    const ms = ((params.periodFrames / params.rate) * 1000) / 2;
     try {
-      require("timer").add({ type: "EXEC", fn: handler, time: ms, interval: ms });
+      taskId = require("timer").add({ type: "EXEC", fn: handler, time: ms, interval: ms });
       return "timer task every " + ms + " ms";
     } catch (e) {
-      // Firmware without the timer module: the main loop's interval instead.
-      setInterval(handler, ms);
-      return "setInterval every " + ms + " ms (no timer module: no preemption)";
+      // Firmware without the timer module.
+      return fallbackInterrupt(handler);
     }
   }
 
   const backEnds = [];
   for (let b = 0; b < sinks.length; b++) {
-    backEnds.push({ name: sinks[b].name, description: sinks[b].description, driver: sinks[b].driver });
+    backEnds.push({
+      name: sinks[b].name,
+      description: sinks[b].description,
+      checkHint: "the timer task that clocks this sink (a virtual output has no DMA)",
+      driver: sinks[b].driver,
+    });
   }
   return {
     name: name,
@@ -57,6 +71,7 @@ export function makeSinkBoard(name: string, frontEnds: string[], sinks: SinkSpec
     params: params,
     periods: 4,
     startInterrupt: startInterrupt,
+    fallbackInterrupt: fallbackInterrupt,
     pollCompletions: pollCompletions,
   };
 }

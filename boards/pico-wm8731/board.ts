@@ -59,8 +59,18 @@ export function createPicoBoard(): Board {
     name: "pico-wm8731",
     frontEnds: ["media", "alert"],
     backEnds: [
-      { name: "codec", description: "WM8731 headphone/line out on I2S2 (PB13/PB9/PB15), I2C1 0x1a, MCLK 12 MHz on PA8", driver: codec },
-      { name: "spk", description: "MAX98357A speaker amp on I2S3 (PB3/PA4/PB5), SD_MODE on A5", driver: spk },
+      {
+        name: "codec",
+        description: "WM8731 headphone/line out on I2S2 (PB13/PB9/PB15), I2C1 0x1a, MCLK 12 MHz on PA8",
+        checkHint: "DMA1 stream 4 channel 0 (SPI2_TX), PLLI2S (RCC_CR.PLLI2SRDY), SPI2 I2SE and pins PB13/PB9/PB15 (AF5)",
+        driver: codec,
+      },
+      {
+        name: "spk",
+        description: "MAX98357A speaker amp on I2S3 (PB3/PA4/PB5), SD_MODE on A5",
+        checkHint: "DMA1 stream 5 channel 0 (SPI3_TX), PLLI2S (RCC_CR.PLLI2SRDY), SPI3 I2SE and pins PB3/PA4/PB5 (AF6)",
+        driver: spk,
+      },
     ],
     params: PARAMS,
     periods: 4,
