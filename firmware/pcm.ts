@@ -26,3 +26,9 @@ export const enum Cmd {
 export const CMD_NAMES = ["START", "STOP", "PAUSE_PUSH", "PAUSE_RELEASE", "SUSPEND", "RESUME", "STOP_XRUN"];
 /** Commands a BeDriver's trigger() receives: Start .. Resume. */
 export const HW_TRIGGERS = 6;
+
+/**
+ * Adds `src` into `dst` sample by sample with signed 16-bit saturation
+ * (interleaved stereo, equal lengths). A board may supply a native one.
+ */
+export type Mixer = (dst: Int16Array, src: Int16Array) => void;

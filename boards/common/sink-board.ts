@@ -35,7 +35,12 @@ export function makeSinkBoard(spec: SinkBoardSpec): Board {
   const due: number[] = [];
   for (let b = 0; b < spec.sinks.length; b++) {
     const s = spec.sinks[b];
-    backEnds.push({ name: s.name, description: s.description, driver: new SinkDriver(params.periodFrames, s.rates) });
+    backEnds.push({
+      name: s.name,
+      description: s.description,
+      checkHint: "the timer task that clocks this sink (a virtual output has no DMA)",
+      driver: new SinkDriver(params.periodFrames, s.rates),
+    });
     due.push(0);
   }
 
@@ -57,17 +62,26 @@ export function makeSinkBoard(spec: SinkBoardSpec): Board {
     }
   }
 
+  // Twice per period, so a completion waits at most half a period.
+  const ms = ((params.periodFrames / params.rate) * 1000) / 2;
+  let taskId = -1;
+
+  /** The timer task never fired (the Linux build has no hardware timer): poll from the main loop. Main loop. */
+  function fallbackInterrupt(handler: () => void): string {
+    if (taskId >= 0) require("timer").remove(taskId);
+    taskId = -1;
+    setInterval(handler, ms);
+    return "setInterval every " + ms + " ms: the timer task did not fire, so no preemption";
+  }
+
   /** Main loop (boot). */
   function startInterrupt(handler: () => void): string {
-    // Twice per period, so a completion waits at most half a period.
-    const ms = ((params.periodFrames / params.rate) * 1000) / 2;
     try {
-      require("timer").add({ type: "EXEC", fn: handler, time: ms, interval: ms });
+      taskId = require("timer").add({ type: "EXEC", fn: handler, time: ms, interval: ms });
       return "timer task every " + ms + " ms";
     } catch (e) {
-      // Firmware without the timer module: the main loop's interval instead.
-      setInterval(handler, ms);
-      return "setInterval every " + ms + " ms (no timer module: no preemption)";
+      // Firmware without the timer module.
+      return fallbackInterrupt(handler);
     }
   }
 
@@ -78,6 +92,7 @@ export function makeSinkBoard(spec: SinkBoardSpec): Board {
     params: params,
     periods: 4,
     startInterrupt: startInterrupt,
+    fallbackInterrupt: fallbackInterrupt,
     pollCompletions: pollCompletions,
   };
 }

@@ -35,6 +35,14 @@ function portText(w: I2sWiring): string {
   return w.name + " (P" + w.ck.pin + "/P" + w.ws.pin + "/P" + w.sd.pin + ")";
 }
 
+/** What the watchdog names when this port completes no period: its DMA stream, clock, enable bit and pins. */
+function checkText(w: I2sWiring): string {
+  return (
+    "DMA1 stream " + w.dmaStream + " channel " + w.dmaChannel + " (SPI" + w.name.charAt(3) + "_TX), PLLI2S (RCC_CR.PLLI2SRDY), " +
+    w.name + " I2SE and pins P" + w.ck.pin + "/P" + w.ws.pin + "/P" + w.sd.pin + " (AF" + w.ck.af + ")"
+  );
+}
+
 export function createPicoBoard(): Board {
   const poll: PollTimer = { handler: function () {}, id: -1, ms: (PARAMS.periodFrames / PARAMS.rate) * 500 };
 
@@ -59,11 +67,13 @@ export function createPicoBoard(): Board {
       description:
         "WM8731 headphone/line out on " + portText(CODEC.i2s) + ", " + CODEC.i2c.bus + " 0x" + CODEC.i2c.address.toString(16) +
         ", MCLK " + CODEC.mclk.hz / 1e6 + " MHz on P" + CODEC.mclk.pin.pin,
+      checkHint: checkText(CODEC.i2s),
       driver: new I2sDmaDriver(CODEC.name, CODEC.i2s, new Wm8731(CODEC.name, I2C1, CODEC.i2c, new TimPwmClock(CODEC.mclk)), PARAMS.periodFrames, needPoll),
     },
     {
       name: SPK.name,
       description: "MAX98357A speaker amp on " + portText(SPK.i2s) + ", SD_MODE on " + SPK.sdMode,
+      checkHint: checkText(SPK.i2s),
       driver: new I2sDmaDriver(SPK.name, SPK.i2s, new Max98357a(SPK.name, SPK.sdMode), PARAMS.periodFrames, needPoll),
     },
   ];

@@ -16,6 +16,11 @@ declare global {
   function print(...text: unknown[]): void;
   // Console commands the firmware assigns on `global`.
   var play: unknown;
+  var open: unknown;
+  var suspend: unknown;
+  var resume: unknown;
+  var drain: unknown;
+  var xrun: unknown;
   var stop: unknown;
   var pause: unknown;
   var route: unknown;
