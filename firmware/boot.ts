@@ -7,6 +7,7 @@ import { installConsole, ConsoleInfo } from "./console";
 import { Card } from "./dpcm/card";
 import { attachInterrupt } from "./dpcm/period";
 import { irq, irqEntry } from "./irq";
+import { nativeMixer } from "./native/mix";
 import { drain } from "./log-print";
 import { Player } from "./player";
 import { Watchdog } from "./watchdog";
@@ -19,13 +20,13 @@ const LINKS_PER_PAIR = 2;
 /** Periods to wait for the first run of the timer task before deciding it does not fire. */
 const FIRST_RUN_PERIODS = 2;
 
-/** "2v29" -> 2.29; "2v29.12" -> 2.29. */
+/** "2v29" -> 2.29; "2v29.12" -> 2.29. Context: main. */
 function espruinoVersion(text: string): number {
   const parts = text.split("v");
   return parseInt(parts[0], 10) + parseInt(parts[1], 10) / 100;
 }
 
-/** Start the firmware on `board`. READY follows about two periods later. */
+/** Start the firmware on `board`. READY follows about two periods later. Context: main (boot). */
 export function boot(board: Board): void {
   const card = new Card(board, board.frontEnds.length * board.backEnds.length * LINKS_PER_PAIR);
   const player = new Player(card);
@@ -34,8 +35,14 @@ export function boot(board: Board): void {
   if (espruinoVersion(version) < NEEDS_ESPRUINO) {
     print("WARNING dpcm-espruino needs Espruino 2v29 or later (timer tasks); this is " + version);
   }
-  const info: ConsoleInfo = { version: VERSION, interrupt: board.startInterrupt(irqEntry) };
+  // The native mixer where the CPU runs it; otherwise the reason, for stats().
+  const mixer = nativeMixer();
+  let mixing = "native (Cortex-M4 QADD16)";
+  if (typeof mixer === "string") mixing = "JavaScript: " + mixer;
+  else card.mix = mixer;
+  const info: ConsoleInfo = { version: VERSION, interrupt: board.startInterrupt(irqEntry), mixer: mixing };
   const watchdog = new Watchdog(card, info.interrupt);
+  /** Context: main. */
   function serviceTick(): void {
     player.service();
     drain(card.feNames, card.beNames, print);

@@ -17,12 +17,16 @@ export interface ConsoleInfo {
   version: string;
   /** How the interrupt handler runs (the board's description). */
   interrupt: string;
+  /** Which mixer adds a second FE into a BE: native or JavaScript, and why. */
+  mixer: string;
 }
 
+/** Context: main. */
 function fail(command: string, message: string): void {
   print("ERROR " + command + ": " + message);
 }
 
+/** Context: main. */
 function us(seconds: number): string {
   return Math.round(seconds * 1e6) + " us";
 }
@@ -31,6 +35,7 @@ const ORDINALS = ["first", "second", "third"];
 
 /** Install the commands on `global`. Context: main. */
 export function installConsole(card: Card, player: Player, info: ConsoleInfo): void {
+  /** Context: main. */
   function frontEnd(command: string, name: unknown): FrontEnd | null {
     if (typeof name !== "string") {
       fail(command, "the front end must be a name in quotes, one of " + card.feNames.join(", "));
@@ -41,6 +46,7 @@ export function installConsole(card: Card, player: Player, info: ConsoleInfo): v
     return fe;
   }
 
+  /** Context: main. */
   function backEnd(command: string, name: unknown): BackEnd | null {
     if (typeof name !== "string") {
       fail(command, "the back end must be a name in quotes, one of " + card.beNames.join(", "));
@@ -51,13 +57,14 @@ export function installConsole(card: Card, player: Player, info: ConsoleInfo): v
     return be;
   }
 
+  /** Context: main. */
   function flag(command: string, position: number, value: unknown, meaning: string): boolean {
     if (typeof value === "boolean") return true;
     fail(command, "the " + ORDINALS[position] + " argument must be " + meaning);
     return false;
   }
 
-  /** A command on one FE that ends in a trigger or an FE operation: prints OK or the refusal. */
+  /** A command on one FE that ends in a trigger or an FE operation: prints OK or the refusal. Context: main. */
   function feCommand(command: string, feName: unknown, action: (fe: FrontEnd) => string, done: string): void {
     const fe = frontEnd(command, feName);
     if (!fe) return;
@@ -193,6 +200,7 @@ export function installConsole(card: Card, player: Player, info: ConsoleInfo): v
         " longest_latency=" + us(card.longestLatency) + " longest_masked=" + us(irq.longestMasked) +
         " errors=" + irq.handlerErrors + (irq.handlerErrors ? " last_error=" + irq.lastError : "") + " mode=\"" + info.interrupt + "\"",
     );
+    print("STATS mixer " + info.mixer);
     print("STATS links in_use=" + card.links.allocated + " of " + card.links.items.length + " alloc_failures=" + card.links.failures);
     const mem = process.memory();
     print("STATS memory free=" + mem.free + " usage=" + mem.usage + " total=" + mem.total + " blocksize=" + mem.blocksize);

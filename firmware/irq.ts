@@ -89,6 +89,7 @@ export function irqRestore(was: boolean): void {
  * Masking that unsafe mode does not remove: it protects the runtime's own
  * instrumentation (the log ring), which must stay trustworthy while the DPCM
  * lists are deliberately left unguarded.
+ * Context: both.
  */
 export function irqSaveAlways(): boolean {
   const was = irq.masked;

@@ -7,7 +7,7 @@ import { resetFirmwareState } from "./support/reset.ts";
 import { makeRig, openAndStart, writeFrames } from "./support/rig.ts";
 import { BackEnd, BeState, FeState, LinkState, Link, beCanEnter, beSetState, BE_STATE_NAMES } from "../firmware/dpcm/dpcm.ts";
 import type { Card } from "../firmware/dpcm/card.ts";
-import { mixSaturating } from "../firmware/dpcm/mix.ts";
+import { mixSaturating } from "../firmware/native/mix.ts";
 import { ring, Kind, raceTotal } from "../firmware/log.ts";
 import { drain } from "../firmware/log-print.ts";
 import { Cmd } from "../firmware/pcm.ts";

@@ -80,6 +80,7 @@ export const enum PcmError {
   Busy = 3,
 }
 
+/** Context: both. */
 function bit(state: number): number {
   return 1 << state;
 }
@@ -109,7 +110,7 @@ const FE_ALLOWED_FROM = [
   bit(FeState.Prepared) | bit(FeState.Running) | bit(FeState.Xrun) | bit(FeState.Draining) | bit(FeState.Paused),
 ];
 
-/** Whether an FE may go from `from` to `to`. */
+/** Whether an FE may go from `from` to `to`. Context: both. */
 export function feCanEnter(from: FeState, to: FeState): boolean {
   return (FE_ALLOWED_FROM[to] & bit(from)) !== 0;
 }
@@ -132,7 +133,7 @@ const BE_ALLOWED_FROM = [
   bit(BeState.HwFree) | bit(BeState.Open),
 ];
 
-/** Whether a BE may go from `from` to `to`. */
+/** Whether a BE may go from `from` to `to`. Context: both. */
 export function beCanEnter(from: BeState, to: BeState): boolean {
   return (BE_ALLOWED_FROM[to] & bit(from)) !== 0;
 }
@@ -155,12 +156,12 @@ const TRIGGER_FROM = [
   bit(FeState.Running),
 ];
 
-/** Whether `cmd` is accepted by an FE in `state`. */
+/** Whether `cmd` is accepted by an FE in `state`. Context: both. */
 export function triggerAllowed(cmd: Cmd, state: FeState): boolean {
   return (TRIGGER_FROM[cmd] & bit(state)) !== 0;
 }
 
-/** The FE state a trigger leaves behind. RESUME goes back to the state the FE was suspended in. */
+/** The FE state a trigger leaves behind. RESUME goes back to the state the FE was suspended in. Context: both. */
 export function stateAfter(cmd: Cmd, fe: FrontEnd): FeState {
   if (cmd === Cmd.Start || cmd === Cmd.PauseRelease) return FeState.Running;
   if (cmd === Cmd.PausePush) return FeState.Paused;
@@ -170,7 +171,7 @@ export function stateAfter(cmd: Cmd, fe: FrontEnd): FeState {
   return FeState.Setup;
 }
 
-/** What every link of an FE in `state` must be: the rule the lost-trigger detector checks. */
+/** What every link of an FE in `state` must be: the rule the lost-trigger detector checks. Context: both. */
 export function linkStateFor(state: FeState): LinkState {
   if (state === FeState.Running || state === FeState.Draining) return LinkState.Running;
   if (state === FeState.Paused) return LinkState.Paused;
@@ -178,7 +179,7 @@ export function linkStateFor(state: FeState): LinkState {
   return LinkState.Idle;
 }
 
-/** RUNNING or DRAINING: the FE's data is being played (snd_pcm_running). */
+/** RUNNING or DRAINING: the FE's data is being played (snd_pcm_running). Context: both. */
 export function feRunning(fe: FrontEnd): boolean {
   return fe.state === FeState.Running || fe.state === FeState.Draining;
 }
@@ -270,7 +271,7 @@ export class BackEnd {
   }
 }
 
-/** (Re)make an FE's ring and its period views for `periodFrames`. Main loop, FE closed. */
+/** (Re)make an FE's ring and its period views for `periodFrames`. Main loop, FE closed. Context: main. */
 export function allocateRing(fe: FrontEnd, periodFrames: number): void {
   fe.params.periodFrames = periodFrames;
   fe.bufferFrames = fe.periods * periodFrames;

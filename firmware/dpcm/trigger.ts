@@ -61,6 +61,7 @@ function beSync(be: BackEnd): void {
   if (target === BeState.Start) be.leftRunningReported = false;
 }
 
+/** Context: both. */
 function countOf(be: BackEnd, state: LinkState, delta: number): void {
   if (state === LinkState.Running) be.startCount += delta;
   else if (state === LinkState.Paused) be.pauseCount += delta;
