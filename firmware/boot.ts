@@ -7,6 +7,7 @@ import { installConsole, ConsoleInfo } from "./console";
 import { Card } from "./dpcm/card";
 import { attachInterrupt } from "./dpcm/period";
 import { irq, irqEntry } from "./irq";
+import { CpuLoad } from "./load";
 import { nativeMixer } from "./native/mix";
 import { drain } from "./log-print";
 import { Player } from "./player";
@@ -40,15 +41,21 @@ export function boot(board: Board): void {
   let mixing = "native (Cortex-M4 QADD16)";
   if (typeof mixer === "string") mixing = "JavaScript: " + mixer;
   else card.mix = mixer;
-  const info: ConsoleInfo = { version: VERSION, interrupt: board.startInterrupt(irqEntry), mixer: mixing };
+  const info: ConsoleInfo = { version: VERSION, interrupt: board.startInterrupt(irqEntry), mixer: mixing, load: null };
   const watchdog = new Watchdog(card, info.interrupt);
-  /** Context: main. */
-  function serviceTick(): void {
+  const periodMs = (board.params.periodFrames / board.params.rate) * 1000;
+  const load = new CpuLoad(periodMs / 1000);
+  info.load = load;
+  /** The main loop's audio work, timed by the load meter. Context: main. */
+  function audioWork(): void {
     player.service();
+  }
+  /** Context: main (every half period). */
+  function serviceTick(): void {
+    load.measure(audioWork);
     drain(card.feNames, card.beNames, print);
     watchdog.check(print);
   }
-  const periodMs = (board.params.periodFrames / board.params.rate) * 1000;
   setInterval(serviceTick, periodMs / 2);
   installConsole(card, player, info);
   setTimeout(function () {

@@ -7,6 +7,7 @@ import { BE_STATE_NAMES, BackEnd, FE_STATE_NAMES, FrontEnd, LinkState } from "./
 import { feDrain, feInjectXrun, feOpen, feTrigger, MAX_PERIOD_FRAMES, MIN_PERIOD_FRAMES } from "./dpcm/fe";
 import { findLink, route } from "./dpcm/graph";
 import { Player } from "./player";
+import { CpuLoad } from "./load";
 import { irq } from "./irq";
 import { ring, KIND_NAMES, RACE_KINDS, raceTotal, CAPACITY_RECORDS } from "./log";
 import { Cmd, CMD_NAMES, HW_TRIGGERS } from "./pcm";
@@ -19,6 +20,13 @@ export interface ConsoleInfo {
   interrupt: string;
   /** Which mixer adds a second FE into a BE: native or JavaScript, and why. */
   mixer: string;
+  /** The CPU load meter, once boot has made it. */
+  load: CpuLoad | null;
+}
+
+/** "12.3%" from a share 0..1. Context: main. */
+function pct(share: number): string {
+  return (share * 100).toFixed(1) + "%";
 }
 
 /** Context: main. */
@@ -200,6 +208,13 @@ export function installConsole(card: Card, player: Player, info: ConsoleInfo): v
         " longest_latency=" + us(card.longestLatency) + " longest_masked=" + us(irq.longestMasked) +
         " errors=" + irq.handlerErrors + (irq.handlerErrors ? " last_error=" + irq.lastError : "") + " mode=\"" + info.interrupt + "\"",
     );
+    const load = info.load;
+    if (load) {
+      print(
+        "STATS cpu irq=" + pct(load.irqLoad) + " irq_max=" + pct(load.irqMax) + " audio=" + pct(load.audioLoad) + " audio_max=" +
+          pct(load.audioMax) + " total_max=" + pct(load.totalMax) + " per=" + Math.round(load.period * 1000) + " ms windows=" + load.windows,
+      );
+    }
     print("STATS mixer " + info.mixer);
     print("STATS links in_use=" + card.links.allocated + " of " + card.links.items.length + " alloc_failures=" + card.links.failures);
     const mem = process.memory();
