@@ -44,22 +44,22 @@ export function makeSinkBoard(spec: SinkBoardSpec): Board {
     due.push(0);
   }
 
-  /** Each running sink plays the periods its clock says have passed. Context: irq. */
+  /** Sink `b` plays the periods its clock says have passed by `now`. Context: irq. */
+  function playDue(b: number, now: number, elapsed: (backEndIndex: number, latencySeconds: number) => void): void {
+    const sink = backEnds[b].driver;
+    const period = sink.periodFrames / sink.rate;
+    // Started or released since the last period: its clock starts again there.
+    if (due[b] < sink.startedAt) due[b] = sink.startedAt + period;
+    while (now >= due[b] && sink.advance()) {
+      elapsed(b, now - due[b]);
+      due[b] += period;
+    }
+  }
+
+  /** Each running sink plays the periods its clock says have passed; an idle one costs one statement. Context: irq. */
   function pollCompletions(elapsed: (backEndIndex: number, latencySeconds: number) => void): void {
     const now = getTime();
-    for (let b = 0; b < backEnds.length; b++) {
-      const sink = backEnds[b].driver;
-      if (!sink.running || sink.paused) {
-        due[b] = 0;
-        continue;
-      }
-      const period = sink.periodFrames / sink.rate;
-      if (due[b] < sink.startedAt) due[b] = sink.startedAt + period;
-      while (now >= due[b] && sink.advance()) {
-        elapsed(b, now - due[b]);
-        due[b] += period;
-      }
-    }
+    for (let b = 0; b < backEnds.length; b++) if (backEnds[b].driver.running && !backEnds[b].driver.paused) playDue(b, now, elapsed);
   }
 
   // Twice per period, so a completion waits at most half a period; faster

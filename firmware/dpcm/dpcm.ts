@@ -179,10 +179,6 @@ export function linkStateFor(state: FeState): LinkState {
   return LinkState.Idle;
 }
 
-/** RUNNING or DRAINING: the FE's data is being played (snd_pcm_running). Context: both. */
-export function feRunning(fe: FrontEnd): boolean {
-  return fe.state === FeState.Running || fe.state === FeState.Draining;
-}
 
 // ---- Objects -------------------------------------------------------------------
 
@@ -300,7 +296,10 @@ export class FrontEnd {
   bufferFrames: number;
   /** Frames written by the application since prepare (appl_ptr). Lock: main. */
   applPtr: number;
-  /** Frames consumed by every running BE: the minimum over its running links (hw_ptr). Lock: irq. */
+  /**
+   * Frames played by every running BE (hw_ptr): the minimum over its running
+   * links' positions, as feHwPtr last derived it; never moves back. Lock: main.
+   */
   hwPtr: number;
   /** BE clients (kernel fe->dpcm[].be_clients): nodes are links' feNode. Lock: irq. */
   beClients: ListNode<Link>;
@@ -393,6 +392,18 @@ export function assertLocked(kind: Kind, link: Link, site: Site): void {
 /** Set when the last walk ended on a poisoned or stale node rather than at its head. Lock: irq. */
 export const walk = { broken: false };
 
+/** A walk met a poisoned or stale node: log it, end the walk. Context: both. */
+function walkFault(next: ListNode<Link>, site: Site, fe: number, be: number): null {
+  walk.broken = true;
+  if (next.poison) {
+    record(Kind.PoisonedWalk, fe, be, -1, 0, site, 0);
+  } else {
+    const link = next.owner as Link;
+    record(Kind.UseAfterFree, link.fe.index, link.be.index, link.slot, link.gen, site, 0);
+  }
+  return null;
+}
+
 /**
  * The one way to walk a list of links (for_each_dpcm_be / for_each_dpcm_fe):
  * the node after `node` on the list headed by `head`, or null at the end.
@@ -404,18 +415,28 @@ export const walk = { broken: false };
  * Context: both. Allocates nothing.
  */
 export function linkAfter(head: ListNode<Link>, node: ListNode<Link>, site: Site, fe: number, be: number): ListNode<Link> | null {
+  // Two statements on the common path: this runs for every step of every walk.
   const next = node.next;
-  if (next === head) return null;
-  if (next.poison) {
-    walk.broken = true;
-    record(Kind.PoisonedWalk, fe, be, -1, 0, site, 0);
-    return null;
+  return next === head
+    ? null
+    : next.poison || !(next.owner as Link).inUse || (next.owner as Link).gen !== next.gen
+      ? walkFault(next, site, fe, be)
+      : next;
+}
+
+/**
+ * The FE's hardware pointer, derived from its running links (the slowest
+ * output bounds what may be overwritten); never moves back. Reading the
+ * positions unmasked is safe: each only grows, so the minimum can only be
+ * too small (a little less room to write), never too large. Context: both.
+ */
+export function feHwPtr(fe: FrontEnd): number {
+  let min = -1;
+  const head = fe.beClients;
+  for (let n = linkAfter(head, head, Site.FeAdvance, fe.index, -1); n; n = linkAfter(head, n, Site.FeAdvance, fe.index, -1)) {
+    const link = n.owner as Link;
+    if (link.state === LinkState.Running && (min < 0 || link.pos < min)) min = link.pos;
   }
-  const link = next.owner as Link;
-  if (!link.inUse || link.gen !== next.gen) {
-    walk.broken = true;
-    record(Kind.UseAfterFree, link.fe.index, link.be.index, link.slot, link.gen, site, 0);
-    return null;
-  }
-  return next;
+  if (min > fe.hwPtr) fe.hwPtr = min;
+  return fe.hwPtr;
 }

@@ -5,7 +5,7 @@
 
 import { Cmd, CMD_NAMES } from "../pcm";
 import type { Card } from "./card";
-import { FE_STATE_NAMES, FeState, FrontEnd, Link, PcmError, allocateRing, feSetState, linkAfter } from "./dpcm";
+import { FE_STATE_NAMES, FeState, FrontEnd, Link, PcmError, allocateRing, feHwPtr, feSetState, linkAfter } from "./dpcm";
 import { closeLinks, connectRouted } from "./graph";
 import { Site } from "../log";
 import { dpcmFeTrigger } from "./trigger";
@@ -184,7 +184,7 @@ export function feClose(card: Card, fe: FrontEnd): void {
 /** Frames the application may write now (avail). Context: main. */
 export function feWritable(fe: FrontEnd): number {
   if (fe.state !== FeState.Prepared && fe.state !== FeState.Running && fe.state !== FeState.Paused) return 0;
-  return fe.bufferFrames - (fe.applPtr - fe.hwPtr);
+  return fe.bufferFrames - (fe.applPtr - feHwPtr(fe));
 }
 
 /** The ring period the next write goes to (whole periods: positions stay period-aligned). Context: main. */

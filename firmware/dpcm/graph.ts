@@ -11,7 +11,7 @@ import { Kind, Site, record } from "../log";
 import { ListNode, listAddTail, listDel, listEmpty } from "../list";
 import { beClose, beHwParams, beOpen } from "./be";
 import type { Card } from "./card";
-import { BackEnd, BeState, FeState, FrontEnd, Link, LinkState, assertLocked, linkAfter, linkSetState, linkStateFor } from "./dpcm";
+import { BackEnd, BeState, FeState, FrontEnd, Link, LinkState, assertLocked, feHwPtr, linkAfter, linkSetState, linkStateFor } from "./dpcm";
 import { feSyncLinks, linkSet } from "./trigger";
 
 /** The link between fe and be, if any. Context: main. */
@@ -86,7 +86,8 @@ function connect(card: Card, fe: FrontEnd, be: BackEnd): string {
   link.fe = fe;
   link.be = be;
   linkSetState(link, LinkState.Idle);
-  link.pos = fe.hwPtr;
+  // A new output starts where the slowest running one is: nothing written is skipped.
+  link.pos = feHwPtr(fe);
   link.emptyPeriods = 0;
   linkAdd(link);
   return "";

@@ -106,9 +106,11 @@ export function linkSet(card: Card, link: Link, to: LinkState): void {
   }
   const wasStarted = be.state === BeState.Start;
   beSync(be);
-  // A stopped BE started by this link plays the primed audio from now on.
-  if (!wasStarted && be.state === BeState.Start && link.fe.xrunAt >= 0) xrunEnd(card, link.fe, be, getTime(), Site.BeStart);
+  const startedNow = !wasStarted && be.state === BeState.Start;
   irqRestore(was);
+  // A stopped BE started by this link plays the primed audio from now on:
+  // a dropout of its FE ends here (outside the section: it walks the FE's links).
+  if (startedNow && link.fe.xrunAt >= 0) xrunEnd(card, link.fe, be, getTime(), Site.BeStart);
 }
 
 /** Move every link of `fe` to what the FE's state asks (the BE part of a trigger). Context: both. */

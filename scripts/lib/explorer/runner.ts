@@ -220,24 +220,30 @@ export async function runSchedule(
   if (errors.length > 0 || fe.state !== FeState.Running) {
     throw new ScenarioSetupError(`scenario ${scenario.id} set-up failed on ${rig.name}: ${errors.join("; ") || fe.name + " is not running"}`);
   }
-  // 2. The application stops writing; the ring plays out to its last frame,
-  // and on at least one BE the buffer queued next is silence. The links of
-  // an FE need not be in step (a BE added later was primed with two periods
-  // at once); the first link whose silence starts playing is the xrun.
+  // 2. The application stops writing; the ring plays out until no running
+  // link of the FE has a whole period left to copy: every output's next fill
+  // will be silence. (The links of an FE need not be in step: a BE added
+  // later was primed with two periods at once.)
   machine.console.type(dryLine(plan.dryFe));
-  const dryOnSomeBe = (): boolean => {
+  const period = fe.params.periodFrames;
+  const dryEverywhere = (): boolean => {
+    let running = 0;
     for (let n = fe.beClients.next; n !== fe.beClients && n.owner; n = n.next) {
-      if (n.owner.state === LinkState.Running && n.owner.emptyPeriods >= 1) return true;
+      if (n.owner.state !== LinkState.Running) continue;
+      running++;
+      if (fe.applPtr - n.owner.pos >= period) return false;
     }
-    return false;
+    return running > 0;
   };
-  machine.runFor(DRAIN_LIMIT_SECONDS, { until: dryOnSomeBe });
-  if (!dryOnSomeBe() || fe.state !== FeState.Running) {
+  machine.runFor(DRAIN_LIMIT_SECONDS, { until: dryEverywhere });
+  if (!dryEverywhere() || fe.state !== FeState.Running) {
     throw new ScenarioSetupError(`scenario ${scenario.id} on ${rig.name}: ${fe.name} did not play out its ring while running`);
   }
-  // 3. Hold the timer task off for one period: a completion is overdue on every running BE.
+  // 3. Hold the timer task off for two periods: two completions are overdue
+  // on every running BE, so the first interrupt the explorer fires, wherever
+  // it lands, queues silence and then starts it playing: the xrun.
   machine.execTasksFire = false;
-  machine.runFor(fe.params.periodFrames / fe.params.rate);
+  machine.runFor((2 * period) / fe.params.rate);
   if (mode === "unsafe") {
     machine.console.type("unsafe(true)");
     machine.runFor(0);
