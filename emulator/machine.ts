@@ -37,7 +37,7 @@ import { readFileSync } from "node:fs";
 import { types as utilTypes } from "node:util";
 import type { TraceMap } from "@jridgewell/trace-mapping";
 import type { HardwareFault, I2CDevice, MachineServices, Peripheral } from "./hardware.ts";
-import { SerialConsole, formatValue, type ConsoleOptions } from "./console.ts";
+import { SerialConsole, uncaughtText, type ConsoleOptions } from "./console.ts";
 import { createEspruinoContext, type EspruinoContext } from "./espruino-globals.ts";
 import { compileScript, syntaxErrorLocation } from "./load-bundle.ts";
 import { formatPosition, mapBundlePosition, type PreemptResult, type Site, type SourcePosition } from "./preempt.ts";
@@ -811,9 +811,9 @@ export class Machine implements MachineServices {
       this.timers = [];
       return;
     }
+    // Espruino 2v29 ignores an id it does not know (src/jswrap_interactive.c).
     const i = this.timers.findIndex((t) => t.id === id);
-    if (i < 0) throw this.makeError(isTimeout ? "Unknown Timeout" : "Unknown Interval");
-    this.timers.splice(i, 1);
+    if (i >= 0) this.timers.splice(i, 1);
   }
 
   /** @internal require("timer").add({type: "EXEC", ...}). */
@@ -880,9 +880,7 @@ export class Machine implements MachineServices {
   /** @internal Print "Uncaught ..." like Espruino and record the error. */
   reportUncaught(error: unknown, context: UncaughtError["context"], where?: ErrorLocation | null): UncaughtError {
     const location = where !== undefined ? where : this.locateError(error);
-    let message: string;
-    if (isErrorLike(error)) message = `${error.name}: ${error.message}`;
-    else message = formatValue(error, { quoteKeys: true, dropQuotes: false });
+    const message = uncaughtText(error);
     const rec: UncaughtError = { time: this.now(), context, error, message, location };
     this.errors.push(rec);
     this.console.write(`Uncaught ${message}\n`);
@@ -1181,15 +1179,6 @@ export class Machine implements MachineServices {
       this.updateCheck();
     }
   }
-}
-
-function isErrorLike(e: unknown): e is { name: string; message: string } {
-  return (
-    typeof e === "object" &&
-    e !== null &&
-    typeof (e as { message?: unknown }).message === "string" &&
-    typeof (e as { name?: unknown }).name === "string"
-  );
 }
 
 function escapeRegExp(s: string): string {
