@@ -187,24 +187,6 @@ export function runEspruinoScript(code: string, options: RunScriptOptions = {}):
   });
 }
 
-/** Run many scripts, at most `concurrency` at a time; results in input order. */
-export async function runEspruinoScripts(
-  codes: readonly string[],
-  options: RunScriptOptions & { concurrency?: number } = {},
-): Promise<EspruinoRun[]> {
-  const results: EspruinoRun[] = new Array(codes.length);
-  let next = 0;
-  const worker = async (): Promise<void> => {
-    while (next < codes.length) {
-      const i = next++;
-      results[i] = await runEspruinoScript(codes[i]!, options);
-    }
-  };
-  const n = Math.max(1, Math.min(options.concurrency ?? 4, codes.length));
-  await Promise.all(Array.from({ length: n }, worker));
-  return results;
-}
-
 export interface SessionOptions {
   build?: EspruinoBuild;
   path?: string;
