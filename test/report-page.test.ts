@@ -95,7 +95,7 @@ describe("the report page in headless chromium", { skip: SKIP }, () => {
 
   test("npm run monitor -- --summary <log> writes the log's page: routing, races, restarts", async () => {
     const page = join(TMP, "restarts.html");
-    const r = spawnSync(process.execPath, ["--import", "tsx", "scripts/monitor.ts", "--summary", "test/fixtures/serial/restarts.log", "--page", page], { encoding: "utf8" });
+    const r = spawnSync(process.execPath, ["--import", "tsx", "scripts/monitor.ts", "--summary", "test/fixtures/serial/monitor-restarts.capture", "--page", page], { encoding: "utf8" });
     assert.equal(r.status, 0, r.stderr);
     assert.match(r.stderr, /^page: /m);
     const { drawn, errors } = await open(page);
