@@ -81,7 +81,7 @@ describe("npm start", { concurrency: true }, () => {
 
   test("--interactive: a prompt, each line echoed once, an unfinished line continues on ':', no demo unless asked", () => {
     const out = join(TMP, "interactive");
-    const r = start(["--interactive", "--out", out], 'route("media", "codec", true\n)\nplay("media", 440)\nroutes()\n');
+    const r = start(["--interactive", "--out", out], 'route("media", "codec", true\n)\nplay("media", 440)\nroutes()\ngarbage\x03races()\n');
     assert.equal(r.code, 0, r.stdout + r.stderr);
     const shown = terminalLines(r.stdout);
     const typed = shown.filter((l) => /^[>:]/.test(l));
@@ -89,6 +89,8 @@ describe("npm start", { concurrency: true }, () => {
     assert.equal(shown.filter((l) => l.includes('play("media", 440)')).length, 1, "echoed once");
     assert.equal(shown.filter((l) => l === "OK route media codec true").length, 1, "the idle board ran no demo");
     assert.ok(!shown.includes("OK route media spk true"), "no demo");
+    assert.ok(shown.includes(">races()"), "Ctrl-C cleared the line typed before it");
+    assert.ok(!shown.some((l) => /garbage|Uncaught/.test(l)), "and nothing of it ran");
     assert.match(r.stdout, /^output codec +\d+ frames played/m);
     const demo = start(["--interactive", "--demo", "--out", out], "");
     assert.equal(demo.code, 0);

@@ -52,7 +52,7 @@ async function open(path: string): Promise<{ drawn: Drawn; errors: string[]; req
     if (!r.url().startsWith("file:")) requests.push(r.url());
   });
   await page.goto("file://" + resolve(path));
-  await page.waitForFunction(() => "dpcmReport" in window, null, { timeout: 20_000 });
+  await page.waitForFunction("'dpcmReport' in window", null, { timeout: 20_000 });
   const drawn = (await page.evaluate("window.dpcmReport")) as Drawn;
   const uplots = await page.locator(".uplot").count();
   const canvases = await page.locator(".uplot canvas").count();

@@ -96,7 +96,8 @@ export async function runInteractive(o: InteractiveOptions): Promise<Interactive
     // events (jsinteractive.c: "console will be returned next time around the
     // input loop"), so lines pasted or piped in one chunk would lose their
     // echo. A terminal program pacing a paste does the same.
-    for (const part of s.match(/[^\r\n]*(\r\n?|\n)|[^\r\n]+$/g) ?? []) board.input(part);
+    // A Ctrl-C ends an event too: Espruino clears the input line as soon as it sees one.
+    for (const part of s.match(/[^\r\n\x03]*(\r\n?|\n|\x03)|[^\r\n\x03]+$/g) ?? []) board.input(part);
   };
   const onEnd = (): void => {
     const check = setInterval(() => {
