@@ -39,7 +39,7 @@ export function startProgram(): Command {
     .addHelpText(
       "after",
       "\nExit status: 0 when the run did what was asked; 1 when it did not (a console ERROR or Uncaught line,\n" +
-        "an output meant to play that stayed silent or played another tone, a hardware fault, a race in safe\n" +
-        "mode) or for bad arguments or a failed build.",
+        "an output that sounded for less than half the time it was meant to or played another tone, a hardware\n" +
+        "fault, a race in safe mode) or for bad arguments or a failed build.",
     );
 }
