@@ -103,8 +103,154 @@ function withReason(rule, reason) {
   return { ...rule, meta: { ...rule.meta, messages } };
 }
 
+
+// Code the interrupt can run must not allocate or build strings: on the board
+// that is heap work inside the timer task (and may trigger a garbage
+// collection or run out of JsVars mid-period). Checked in the interrupt
+// files (every function but one documented "Context: main") and in every
+// function documented "Context: irq" or "Context: both" anywhere else.
+export const INTERRUPT_FILES = [
+  "firmware/irq.ts",
+  "firmware/log.ts",
+  "firmware/list.ts",
+  "firmware/dpcm/trigger.ts",
+  "firmware/dpcm/buffer.ts",
+  "firmware/dpcm/xrun.ts",
+  "firmware/dpcm/period.ts",
+];
+const ALLOCATING_METHODS = new Set([
+  "concat", "slice", "map", "filter", "reduce", "join", "split", "toFixed", "toString", "push", "unshift", "splice",
+  "substr", "substring", "replace", "padStart", "padEnd", "repeat", "subarray", "bind", "toLowerCase", "toUpperCase",
+]);
+const irqSafe = {
+  meta: {
+    type: "problem",
+    schema: [],
+    messages: {
+      alloc: "{{what}} in code the interrupt runs ({{why}}): it allocates or builds a string, which the interrupt must never do. Move it to the main loop, or precompute it at boot.",
+    },
+  },
+  create(context) {
+    const file = context.filename.replace(/\\/g, "/");
+    const irqFile = INTERRUPT_FILES.some((f) => file.endsWith("/" + f));
+    const sourceCode = context.sourceCode;
+    function tagOf(fn) {
+      const candidates = [fn];
+      let p = fn.parent;
+      if (p && (p.type === "MethodDefinition" || p.type === "Property" || p.type === "VariableDeclarator")) {
+        candidates.push(p);
+        if (p.type === "VariableDeclarator") p = p.parent;
+        candidates.push(p);
+        p = p.parent;
+      }
+      if (p && p.type === "ExportNamedDeclaration") candidates.push(p);
+      for (const c of candidates) {
+        const comments = sourceCode.getCommentsBefore(c);
+        const doc = comments.length ? comments[comments.length - 1] : null;
+        if (doc && doc.type === "Block" && doc.value.startsWith("*")) {
+          const m = /Context: (main|irq|both)\b/.exec(doc.value);
+          return m ? m[1] : null;
+        }
+      }
+      return null;
+    }
+    const stack = [];
+    function enter(fn) {
+      const tag = tagOf(fn);
+      const outer = stack.length ? stack[stack.length - 1] : null;
+      let checked;
+      let why;
+      if (tag) {
+        checked = tag !== "main";
+        why = "Context: " + tag;
+      } else if (irqFile) {
+        checked = true;
+        why = "an interrupt file";
+      } else {
+        checked = outer ? outer.checked : false;
+        why = outer ? outer.why : "";
+      }
+      if (outer && outer.checked) context.report({ node: fn, messageId: "alloc", data: { what: "a closure", why: outer.why } });
+      stack.push({ checked, why });
+    }
+    function leave() {
+      stack.pop();
+    }
+    function flag(node, what) {
+      const top = stack.length ? stack[stack.length - 1] : null;
+      if (top && top.checked) context.report({ node, messageId: "alloc", data: { what, why: top.why } });
+    }
+    const isString = (n) => (n.type === "Literal" && typeof n.value === "string") || n.type === "TemplateLiteral";
+    return {
+      FunctionDeclaration: enter,
+      "FunctionDeclaration:exit": leave,
+      FunctionExpression: enter,
+      "FunctionExpression:exit": leave,
+      ArrowFunctionExpression: enter,
+      "ArrowFunctionExpression:exit": leave,
+      NewExpression: (n) => flag(n, "`new`"),
+      ArrayExpression: (n) => flag(n, "an array literal"),
+      ObjectExpression: (n) => flag(n, "an object literal"),
+      TemplateLiteral: (n) => flag(n, "a template string"),
+      ThrowStatement: (n) => flag(n, "a throw"),
+      BinaryExpression: (n) => {
+        if (n.operator === "+" && (isString(n.left) || isString(n.right))) flag(n, "string concatenation");
+      },
+      AssignmentExpression: (n) => {
+        if (n.operator === "+=" && isString(n.right)) flag(n, "string concatenation");
+      },
+      CallExpression: (n) => {
+        const c = n.callee;
+        if (c.type === "Identifier" && (c.name === "print" || c.name === "String")) flag(n, c.name + "()");
+        else if (c.type === "MemberExpression" && !c.computed && c.property.type === "Identifier") {
+          if (c.object.type === "Identifier" && (c.object.name === "console" || c.object.name === "JSON")) flag(n, c.object.name + "." + c.property.name + "()");
+          else if (ALLOCATING_METHODS.has(c.property.name)) flag(n, "." + c.property.name + "()");
+        }
+      },
+    };
+  },
+};
+
+// Every function says which context it runs in (ARCHITECTURE.md, "Execution
+// contexts"): a "Context: main", "Context: irq" or "Context: both" in its doc
+// comment. Top-level functions and class methods; functions made inside
+// another function take their maker's word.
+const contextDoc = {
+  meta: {
+    type: "suggestion",
+    schema: [],
+    messages: { missing: "Say which context `{{name}}` runs in: add \"Context: main\", \"Context: irq\" or \"Context: both\" to its doc comment." },
+  },
+  create(context) {
+    const sourceCode = context.sourceCode;
+    function documented(node) {
+      let target = node.parent && node.parent.type === "ExportNamedDeclaration" ? node.parent : node;
+      const comments = sourceCode.getCommentsBefore(target);
+      const doc = comments.length ? comments[comments.length - 1] : null;
+      return doc !== null && doc.type === "Block" && /Context: (main|irq|both)\b/.test(doc.value);
+    }
+    function nested(node) {
+      for (let p = node.parent; p; p = p.parent) {
+        if (p.type === "FunctionDeclaration" || p.type === "FunctionExpression" || p.type === "ArrowFunctionExpression") return true;
+      }
+      return false;
+    }
+    return {
+      FunctionDeclaration(node) {
+        if (node.body && !nested(node) && !documented(node)) context.report({ node, messageId: "missing", data: { name: node.id ? node.id.name : "?" } });
+      },
+      MethodDefinition(node) {
+        if (node.kind === "constructor" || !node.value.body || nested(node)) return;
+        if (!documented(node)) context.report({ node, messageId: "missing", data: { name: node.key.name || "?" } });
+      },
+    };
+  },
+};
+
 const espruino = {
   rules: {
+    "context-doc": contextDoc,
+    "irq-safe": irqSafe,
     "loop-binding-closure": loopBindingClosure,
     // The TS version knows type-only references (interfaces, types) are erased.
     "no-use-before-define": withReason(
@@ -118,13 +264,13 @@ const espruino = {
 export default [
   { ignores: ["dist/**", "node_modules/**"] },
   {
-    files: ["firmware/**/*.ts", "boards/**/*.ts"],
+    files: ["firmware/**/*.ts", "drivers/**/*.ts", "boards/**/*.ts"],
     // Syntax-only parsing (no parserOptions.project): fast, no type info needed.
     languageOptions: { parser: tseslint.parser, sourceType: "module" },
     linterOptions: { reportUnusedDisableDirectives: "error" },
   },
   {
-    files: ["firmware/**/*.ts", "boards/**/*.ts"],
+    files: ["firmware/**/*.ts", "drivers/**/*.ts", "boards/**/*.ts"],
     // Ambient declarations emit no code: parsed, not checked.
     ignores: ["**/*.d.ts"],
     plugins: { espruino },
@@ -138,6 +284,30 @@ export default [
       ],
       "espruino/no-loop-func": "error",
       "espruino/loop-binding-closure": "error",
+      "espruino/irq-safe": "error",
+    },
+  },
+  {
+    // The firmware's own code says its context on every function. (drivers/
+    // and boards/ follow once their files carry the same tags.)
+    files: ["firmware/**/*.ts"],
+    ignores: ["**/*.d.ts", "firmware/native/mix-thumb2.ts"],
+    rules: { "espruino/context-doc": "error" },
+  },
+  {
+    // One checked transition function per object: states change only in
+    // firmware/dpcm/dpcm.ts (feSetState, beSetState, linkSetState).
+    files: ["firmware/**/*.ts", "drivers/**/*.ts", "boards/**/*.ts"],
+    ignores: ["**/*.d.ts", "firmware/dpcm/dpcm.ts"],
+    rules: {
+      "no-restricted-syntax": [
+        "error",
+        ...syntax,
+        {
+          selector: "AssignmentExpression[left.type='MemberExpression'][left.property.name='state']",
+          message: "A state changes only through its transition function in firmware/dpcm/dpcm.ts (feSetState, beSetState, linkSetState), which checks the table.",
+        },
+      ],
     },
   },
 ];

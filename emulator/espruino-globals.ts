@@ -31,6 +31,7 @@ import vm from "node:vm";
 import { types as utilTypes } from "node:util";
 import type { Machine } from "./machine.ts";
 import { formatValue, stripPreemption } from "./console.ts";
+import { nativeCodeGlobals } from "./native-code.ts";
 
 export interface EspruinoContext {
   context: vm.Context;
@@ -210,6 +211,8 @@ export function createEspruinoContext(machine: Machine): EspruinoContext {
   };
   E.removeListener = (event: unknown, fn: unknown) => machine.removeEListener(String(event), fn);
   E.removeAllListeners = (event: unknown) => machine.removeEListener(String(event));
+  const native = nativeCodeGlobals(machine, makeError);
+  E.nativeCall = native.nativeCall;
 
   const env = newObject();
   Object.assign(env, { VERSION: "2v29", BOARD: machine.board }, machine.env);
@@ -235,6 +238,7 @@ export function createEspruinoContext(machine: Machine): EspruinoContext {
     poke32: (address: unknown, value: unknown) => machine.poke32(Number(address), Number(value)),
     getTime: () => machine.now(),
     print: (...args: unknown[]) => printArgs(args),
+    atob: native.atob,
     console: consoleObj,
     setTimeout: (fn: unknown, ms: unknown, ...args: unknown[]) => machine.addTimer(callbackOf(fn), Number(ms), false, args),
     setInterval: (fn: unknown, ms: unknown, ...args: unknown[]) => machine.addTimer(callbackOf(fn), Number(ms), true, args),

@@ -6,7 +6,6 @@ export {
   DEFAULT_PINS,
   SRAM_BASE,
   hex32,
-  readBundleFile,
   type MachineOptions,
   type MachineStats,
   type RunOptions,
@@ -31,6 +30,7 @@ export {
 export {
   loadBundle,
   loadBundleFile,
+  readBundleFile,
   compileScript,
   type BundleSource,
   type LoadOptions,

@@ -1,18 +1,23 @@
 // Loading firmware into a machine: a board bundle (dist/<board>.js with its
-// source map) or a line typed at the console. Both go through the same path:
-// the preemption transform (preempt.ts), registration of the preemption sites
-// with the machine (so a site id maps to dist/<board>.js and on to the
-// TypeScript source), and a vm.Script run in the machine's context.
+// source map). It takes the path every piece of code takes (a console line
+// too): compileScript (scripts.ts) applies the preemption transform
+// (preempt.ts) and registers the preemption sites with the machine (so a
+// site id maps to dist/<board>.js and on to the TypeScript source), then a
+// vm.Script runs in the machine's context.
 //
 // An exception at load is printed on the serial console as the board does
 // ("Uncaught Error: ...") followed by " at <file.ts:line:col>", and returned
 // in the LoadResult with its mapped TypeScript location.
 
-import vm from "node:vm";
-import { readBundleFile } from "./machine.ts";
+import { readFileSync } from "node:fs";
 import type { SourceMapInput, TraceMap } from "@jridgewell/trace-mapping";
-import type { ErrorLocation, Machine, ScriptRecord } from "./machine.ts";
-import { EspruinoSyntaxError, preemptTransform, toTraceMap, type PreemptResult } from "./preempt.ts";
+import type { Machine } from "./machine.ts";
+import { toTraceMap } from "./preempt.ts";
+import { compileScript, syntaxErrorLocation, type CompiledScript, type ErrorLocation } from "./scripts.ts";
+
+// Compiling lives in scripts.ts (the machine compiles console lines too);
+// re-exported here for callers that load code.
+export { compileScript, syntaxErrorLocation, type CompiledScript } from "./scripts.ts";
 
 export interface BundleSource {
   /** The bundle's JavaScript. */
@@ -45,55 +50,6 @@ export interface LoadResult {
   fileName: string;
   firstSiteId: number;
   siteCount: number;
-}
-
-export interface CompiledScript {
-  record: ScriptRecord;
-  script: vm.Script;
-}
-
-// Transform + compile results are reused across machines (a race explorer
-// runs the same bundle thousands of times); the site ids baked into the code
-// depend on where the script starts in the machine's site table, so that is
-// part of the key. vm.Script objects are context-independent.
-const CACHE_LIMIT = 8;
-const cache = new Map<string, { transform: PreemptResult; script: vm.Script }>();
-
-/**
- * Transform `code`, register its sites with the machine, compile it. Throws
- * a SyntaxError (nothing is registered then).
- */
-export function compileScript(
-  machine: Machine,
-  code: string,
-  fileName: string,
-  bundleMap: TraceMap | null,
-  useCache = false,
-): CompiledScript {
-  const firstSiteId = machine.sites.length;
-  const vmName = machine.uniqueFileName(fileName);
-  const key = `${firstSiteId}\u0000${vmName}\u0000${machine.espruinoSyntax}\u0000${code}`;
-  let entry = useCache ? cache.get(key) : undefined;
-  if (!entry) {
-    const transform = preemptTransform(code, { firstSiteId, fileName: vmName, espruinoSyntax: machine.espruinoSyntax });
-    const script = new vm.Script(transform.code, { filename: vmName });
-    entry = { transform, script };
-    if (useCache) {
-      if (cache.size >= CACHE_LIMIT) cache.delete(cache.keys().next().value!);
-      cache.set(key, entry);
-    }
-  }
-  const record: ScriptRecord = {
-    fileName: vmName,
-    firstSite: firstSiteId,
-    siteCount: entry.transform.sites.length,
-    transform: entry.transform,
-    bundleMap,
-    chars: code.length,
-  };
-  for (const s of entry.transform.sites) machine.sites.push(s);
-  machine.registerScript(record);
-  return { record, script: entry.script };
 }
 
 /** Load and run a bundle in the machine at its current virtual time. */
@@ -145,18 +101,14 @@ export function loadBundleFile(machine: Machine, path: string, options: LoadOpti
   return loadBundle(machine, readBundleFile(path), options);
 }
 
-/** Location of a parse error (acorn's `loc`, or an EspruinoSyntaxError), mapped to TypeScript. */
-export function syntaxErrorLocation(machine: Machine, e: unknown, fileName: string, bundleMap: TraceMap | null): ErrorLocation | null {
-  let line: number | undefined;
-  let column: number | undefined;
-  if (e instanceof EspruinoSyntaxError) {
-    line = e.line;
-    column = e.column;
-  } else if (typeof e === "object" && e !== null && "loc" in e) {
-    const loc = (e as { loc?: { line?: number; column?: number } }).loc;
-    line = loc?.line;
-    column = loc?.column;
+/** Read a bundle and its source map (<file>.map, null if absent) from disk; throws if the bundle is missing. */
+export function readBundleFile(path: string): { code: string; map: string | null; fileName: string } {
+  const code = readFileSync(path, "utf8");
+  let map: string | null = null;
+  try {
+    map = readFileSync(path + ".map", "utf8");
+  } catch {
+    map = null;
   }
-  if (line === undefined || column === undefined) return null;
-  return machine.makeLocation({ fileName, bundleMap }, line, column);
+  return { code, map, fileName: path };
 }

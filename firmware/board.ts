@@ -47,8 +47,10 @@ export interface BeDriver {
 export interface BoardBackEnd {
   /** Console name, e.g. "spk". */
   name: string;
-  /** One line for help(): what is on the other end of the link. */
+  /** One line for help(): what the output is. */
   description: string;
+  /** What to check when this BE completes no period: the clocks, DMA stream and pins it needs. */
+  checkHint?: string;
   driver: BeDriver;
 }
 
@@ -63,10 +65,17 @@ export interface Board {
   periods: number;
   /**
    * Install `handler` as the firmware's interrupt: a hardware-timer task
-   * (EXEC) where the interpreter has one, running at the period rate or
-   * faster. Returns a description for the log.
+   * (EXEC), polling at the period rate or faster. Returns a one-line
+   * description for READY and stats(). Context: main.
    */
   startInterrupt(handler: () => void): string;
+  /**
+   * For a board that can live without preemption: stop the timer task and
+   * run `handler` from the main loop instead (setInterval). Boot calls it
+   * when the timer task never fired (the Linux build of Espruino has no
+   * hardware timer). Returns the new description. Context: main.
+   */
+  fallbackInterrupt?(handler: () => void): string;
   /**
    * Called from the interrupt handler: report each BE whose DMA has finished
    * a period since the last call (by index into backEnds), clearing the

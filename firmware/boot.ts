@@ -1,45 +1,62 @@
-// Start-up: build the runtime for a board, install the interrupt, the main
-// loop's service tick and the console commands.
+// Start-up: build the card for a board, install the interrupt, the main
+// loop's service tick (player, log, watchdog) and the console commands, then
+// print READY once it is known how the interrupt runs. Context: main.
 
 import { Board } from "./board";
+import { installConsole, ConsoleInfo } from "./console";
+import { Card } from "./dpcm/card";
+import { attachInterrupt } from "./dpcm/period";
 import { irq, irqEntry } from "./irq";
-import { drain } from "./log";
-import { Card } from "./dpcm";
+import { nativeMixer } from "./native/mix";
+import { drain } from "./log-print";
 import { Player } from "./player";
-import { installConsole } from "./console";
+import { Watchdog } from "./watchdog";
 
-export const VERSION = "0.1.0";
+export const VERSION = "0.2.0";
 /** The timer task (EXEC) this firmware relies on for preemption appeared in 2v29. */
 const NEEDS_ESPRUINO = 2.29;
 /** Links: every FE to every BE, twice over, so a reroute can connect before it disconnects. */
 const LINKS_PER_PAIR = 2;
+/** Periods to wait for the first run of the timer task before deciding it does not fire. */
+const FIRST_RUN_PERIODS = 2;
 
-/** "2v29" -> 2.29; "2v29.12" -> 2.29. */
+/** "2v29" -> 2.29; "2v29.12" -> 2.29. Context: main. */
 function espruinoVersion(text: string): number {
   const parts = text.split("v");
   return parseInt(parts[0], 10) + parseInt(parts[1], 10) / 100;
 }
 
+/** Start the firmware on `board`. READY follows about two periods later. Context: main (boot). */
 export function boot(board: Board): void {
   const card = new Card(board, board.frontEnds.length * board.backEnds.length * LINKS_PER_PAIR);
   const player = new Player(card);
-  irq.handler = function () {
-    card.handler();
-  };
+  irq.handler = attachInterrupt(card);
   const version = "" + process.env.VERSION;
   if (espruinoVersion(version) < NEEDS_ESPRUINO) {
     print("WARNING dpcm-espruino needs Espruino 2v29 or later (timer tasks); this is " + version);
   }
-  const how = board.startInterrupt(irqEntry);
+  // The native mixer where the CPU runs it; otherwise the reason, for stats().
+  const mixer = nativeMixer();
+  let mixing = "native (Cortex-M4 QADD16)";
+  if (typeof mixer === "string") mixing = "JavaScript: " + mixer;
+  else card.mix = mixer;
+  const info: ConsoleInfo = { version: VERSION, interrupt: board.startInterrupt(irqEntry), mixer: mixing };
+  const watchdog = new Watchdog(card, info.interrupt);
+  /** Context: main. */
   function serviceTick(): void {
     player.service();
     drain(card.feNames, card.beNames, print);
+    watchdog.check(print);
   }
   const periodMs = (board.params.periodFrames / board.params.rate) * 1000;
   setInterval(serviceTick, periodMs / 2);
-  installConsole(card, player, VERSION);
-  print(
-    "READY dpcm-espruino " + VERSION + " board=" + board.name + " espruino=" + version + " fes=" + card.feNames.join(",") +
-      " bes=" + card.beNames.join(",") + " irq=\"" + how + "\"",
-  );
+  installConsole(card, player, info);
+  setTimeout(function () {
+    if (irq.handlerRuns === 0 && board.fallbackInterrupt) info.interrupt = board.fallbackInterrupt(irqEntry);
+    watchdog.interrupt = info.interrupt;
+    print(
+      "READY dpcm-espruino " + VERSION + " board=" + board.name + " espruino=" + version + " fes=" + card.feNames.join(",") +
+        " bes=" + card.beNames.join(",") + " irq=\"" + info.interrupt + "\"",
+    );
+  }, FIRST_RUN_PERIODS * periodMs);
 }

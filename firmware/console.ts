@@ -1,23 +1,41 @@
 // The commands a user types at the Espruino prompt. Every command checks its
 // arguments first and prints "ERROR <command>: <reason>" without changing
-// anything when they are wrong.
+// anything when they are wrong, or "OK <command> ..." when done. Context: main.
 
-import { Card, FrontEnd, BackEnd, BE_STATE_NAMES, FE_STATE_NAMES, LinkState } from "./dpcm";
-import { Cmd, CMD_NAMES, HW_TRIGGERS } from "./pcm";
+import type { Card } from "./dpcm/card";
+import { BE_STATE_NAMES, BackEnd, FE_STATE_NAMES, FrontEnd, LinkState } from "./dpcm/dpcm";
+import { feDrain, feInjectXrun, feOpen, feTrigger, MAX_PERIOD_FRAMES, MIN_PERIOD_FRAMES } from "./dpcm/fe";
+import { findLink, route } from "./dpcm/graph";
 import { Player } from "./player";
 import { irq } from "./irq";
 import { ring, KIND_NAMES, RACE_KINDS, raceTotal, CAPACITY_RECORDS } from "./log";
+import { Cmd, CMD_NAMES, HW_TRIGGERS } from "./pcm";
 import { selftest } from "./selftest";
 
+/** What the boot code knows about the interrupt, for stats(). */
+export interface ConsoleInfo {
+  version: string;
+  /** How the interrupt handler runs (the board's description). */
+  interrupt: string;
+  /** Which mixer adds a second FE into a BE: native or JavaScript, and why. */
+  mixer: string;
+}
+
+/** Context: main. */
 function fail(command: string, message: string): void {
   print("ERROR " + command + ": " + message);
 }
 
+/** Context: main. */
 function us(seconds: number): string {
   return Math.round(seconds * 1e6) + " us";
 }
 
-export function installConsole(card: Card, player: Player, version: string): void {
+const ORDINALS = ["first", "second", "third"];
+
+/** Install the commands on `global`. Context: main. */
+export function installConsole(card: Card, player: Player, info: ConsoleInfo): void {
+  /** Context: main. */
   function frontEnd(command: string, name: unknown): FrontEnd | null {
     if (typeof name !== "string") {
       fail(command, "the front end must be a name in quotes, one of " + card.feNames.join(", "));
@@ -28,6 +46,7 @@ export function installConsole(card: Card, player: Player, version: string): voi
     return fe;
   }
 
+  /** Context: main. */
   function backEnd(command: string, name: unknown): BackEnd | null {
     if (typeof name !== "string") {
       fail(command, "the back end must be a name in quotes, one of " + card.beNames.join(", "));
@@ -36,6 +55,22 @@ export function installConsole(card: Card, player: Player, version: string): voi
     const be = card.beByName(name);
     if (!be) fail(command, "unknown back end \"" + name + "\" (known: " + card.beNames.join(", ") + ")");
     return be;
+  }
+
+  /** Context: main. */
+  function flag(command: string, position: number, value: unknown, meaning: string): boolean {
+    if (typeof value === "boolean") return true;
+    fail(command, "the " + ORDINALS[position] + " argument must be " + meaning);
+    return false;
+  }
+
+  /** A command on one FE that ends in a trigger or an FE operation: prints OK or the refusal. Context: main. */
+  function feCommand(command: string, feName: unknown, action: (fe: FrontEnd) => string, done: string): void {
+    const fe = frontEnd(command, feName);
+    if (!fe) return;
+    const err = action(fe);
+    if (err) fail(command, err);
+    else print("OK " + command + " " + fe.name + done + " (state " + FE_STATE_NAMES[fe.state] + ")");
   }
 
   global.play = function (feName: unknown, frequency: unknown, seconds: unknown): void {
@@ -54,6 +89,22 @@ export function installConsole(card: Card, player: Player, version: string): voi
     else print("OK play " + fe.name + " " + frequency + " Hz" + (seconds === undefined ? "" : " for " + seconds + " s"));
   };
 
+  global.open = function (feName: unknown, rate: unknown, periodFrames: unknown): void {
+    const fe = frontEnd("open", feName);
+    if (!fe) return;
+    if (typeof rate !== "number" || !(rate > 0) || Math.floor(rate) !== rate) {
+      fail("open", "the rate must be a whole number of Hz, e.g. open(\"" + fe.name + "\", 48000)");
+      return;
+    }
+    if (periodFrames !== undefined && (typeof periodFrames !== "number" || Math.floor(periodFrames) !== periodFrames)) {
+      fail("open", "the period must be a whole number of frames (" + MIN_PERIOD_FRAMES + " to " + MAX_PERIOD_FRAMES + "), or left out");
+      return;
+    }
+    const err = feOpen(card, fe, rate, periodFrames === undefined ? 0 : (periodFrames as number));
+    if (err) fail("open", err);
+    else print("OK open " + fe.name + " " + fe.params.rate + " Hz, " + fe.params.periodFrames + "-frame periods");
+  };
+
   global.stop = function (feName: unknown): void {
     const fe = frontEnd("stop", feName);
     if (!fe) return;
@@ -63,26 +114,42 @@ export function installConsole(card: Card, player: Player, version: string): voi
 
   global.pause = function (feName: unknown, on: unknown): void {
     const fe = frontEnd("pause", feName);
-    if (!fe) return;
-    if (typeof on !== "boolean") {
-      fail("pause", "the third argument must be true (pause) or false (resume)");
-      return;
-    }
-    const err = card.trigger(fe, on ? Cmd.PausePush : Cmd.PauseRelease);
-    if (err) fail("pause", err);
-    else print("OK pause " + fe.name + " " + on);
+    if (!fe || !flag("pause", 1, on, "true (pause) or false (release)")) return;
+    feCommand("pause", fe.name, function (f: FrontEnd): string {
+      return feTrigger(card, f, on ? Cmd.PausePush : Cmd.PauseRelease);
+    }, " " + on);
+  };
+
+  global.suspend = function (feName: unknown): void {
+    feCommand("suspend", feName, function (fe: FrontEnd): string {
+      return feTrigger(card, fe, Cmd.Suspend);
+    }, "");
+  };
+
+  global.resume = function (feName: unknown): void {
+    feCommand("resume", feName, function (fe: FrontEnd): string {
+      return feTrigger(card, fe, Cmd.Resume);
+    }, "");
+  };
+
+  global.drain = function (feName: unknown): void {
+    feCommand("drain", feName, function (fe: FrontEnd): string {
+      return feDrain(card, fe);
+    }, "");
+  };
+
+  global.xrun = function (feName: unknown): void {
+    feCommand("xrun", feName, function (fe: FrontEnd): string {
+      return feInjectXrun(card, fe);
+    }, "");
   };
 
   global.route = function (feName: unknown, beName: unknown, on: unknown): void {
     const fe = frontEnd("route", feName);
     if (!fe) return;
     const be = backEnd("route", beName);
-    if (!be) return;
-    if (typeof on !== "boolean") {
-      fail("route", "the third argument must be true (connect) or false (disconnect)");
-      return;
-    }
-    const err = card.route(fe, be, on);
+    if (!be || !flag("route", 2, on, "true (connect) or false (disconnect)")) return;
+    const err = route(card, fe, be, on as boolean);
     if (err) fail("route", err);
     else print("OK route " + fe.name + " " + be.name + " " + on);
   };
@@ -96,9 +163,11 @@ export function installConsole(card: Card, player: Player, version: string): voi
       let line = "ROUTE " + fe.name + " " + FE_STATE_NAMES[fe.state];
       for (let b = 0; b < card.bes.length; b++) {
         const be = card.bes[b];
-        const link = card.findLink(fe, be);
+        const link = findLink(fe, be);
         let cell = card.routed(fe, be) ? "on" : "off";
-        if (link) cell += link.state === LinkState.Running ? "/running" : link.state === LinkState.Paused ? "/paused" : "/linked";
+        if (link) {
+          cell += link.state === LinkState.Running ? "/running" : link.state === LinkState.Paused ? "/paused" : link.state === LinkState.Suspended ? "/suspended" : "/linked";
+        }
         line += " " + be.name + "=" + cell;
       }
       print(line);
@@ -110,26 +179,28 @@ export function installConsole(card: Card, player: Player, version: string): voi
       const be = card.bes[b];
       let line =
         "STATS be=" + be.name + " state=" + BE_STATE_NAMES[be.state] + " users=" + be.users + " start_count=" + be.startCount +
-        " pause_count=" + be.pauseCount + " rate=" + be.params.rate + " periods=" + be.periods;
+        " pause_count=" + be.pauseCount + " suspend_count=" + be.suspendCount + " rate=" + be.params.rate + " periods=" + be.periods;
       for (let c = 0; c < HW_TRIGGERS; c++) line += " hw_" + CMD_NAMES[c].toLowerCase() + "=" + be.hwTriggers[c];
       for (let f = 0; f < card.fes.length; f++) {
-        const i = f * card.bes.length + b;
-        line += " played." + card.fes[f].name + "=" + card.played[i] + " dropped." + card.fes[f].name + "=" + card.dropped[i];
+        const i = card.route(card.fes[f], be);
+        const name = card.fes[f].name;
+        line += " played." + name + "=" + card.played[i] + " dropped." + name + "=" + card.dropped[i] + " silent." + name + "=" + card.silent[i];
       }
       print(line);
     }
     for (let f = 0; f < card.fes.length; f++) {
       const fe = card.fes[f];
       print(
-        "STATS fe=" + fe.name + " state=" + FE_STATE_NAMES[fe.state] + " rate=" + fe.params.rate + " written=" + fe.written +
-          " xruns=" + fe.xruns + " recoveries=" + player.voices[f].recoveries,
+        "STATS fe=" + fe.name + " state=" + FE_STATE_NAMES[fe.state] + " rate=" + fe.params.rate + " period=" + fe.params.periodFrames +
+          " written=" + fe.written + " xruns=" + fe.xruns + " recoveries=" + player.voices[f].recoveries,
       );
     }
     print(
       "STATS irq runs=" + irq.handlerRuns + " deferred=" + irq.deferredRuns + " longest_handler=" + us(irq.longestHandler) +
         " longest_latency=" + us(card.longestLatency) + " longest_masked=" + us(irq.longestMasked) +
-        " errors=" + irq.handlerErrors + (irq.lastError ? " last_error=" + irq.lastError : ""),
+        " errors=" + irq.handlerErrors + (irq.handlerErrors ? " last_error=" + irq.lastError : "") + " mode=\"" + info.interrupt + "\"",
     );
+    print("STATS mixer " + info.mixer);
     print("STATS links in_use=" + card.links.allocated + " of " + card.links.items.length + " alloc_failures=" + card.links.failures);
     const mem = process.memory();
     print("STATS memory free=" + mem.free + " usage=" + mem.usage + " total=" + mem.total + " blocksize=" + mem.blocksize);
@@ -142,11 +213,8 @@ export function installConsole(card: Card, player: Player, version: string): voi
   };
 
   global.unsafe = function (on: unknown): void {
-    if (typeof on !== "boolean") {
-      fail("unsafe", "the argument must be true or false");
-      return;
-    }
-    irq.unsafe = on;
+    if (!flag("unsafe", 0, on, "true or false")) return;
+    irq.unsafe = on as boolean;
     print(on ? "OK unsafe true: critical sections and the trigger deferral are OFF; races can happen" : "OK unsafe false");
   };
 
@@ -155,17 +223,18 @@ export function installConsole(card: Card, player: Player, version: string): voi
   };
 
   global.help = function (): void {
-    print("dpcm-espruino " + version + " on " + card.board.name + ": front ends " + card.feNames.join(", ") + "; back ends:");
+    print("dpcm-espruino " + info.version + " on " + card.board.name + ": front ends " + card.feNames.join(", ") + "; back ends:");
     for (let b = 0; b < card.bes.length; b++) print("  " + card.bes[b].name + ": " + card.bes[b].description);
-    print("play(fe, hz[, seconds])  start or retune a tone on a front end");
-    print("stop(fe)                 stop a front end and release its back ends");
-    print("pause(fe, true|false)    pause or resume a front end");
-    print("route(fe, be, true|false) connect or disconnect, live");
+    print("route(fe, be, true|false)   connect or disconnect, live");
+    print("play(fe, hz[, seconds])     start or retune a tone (opens the FE at the rate its routes need)");
+    print("open(fe, hz[, frames])      open an FE at a chosen rate and period size before play()");
+    print("stop(fe)  drain(fe)         stop and close now / play out what was written, then stop");
+    print("pause(fe, true|false)  suspend(fe)  resume(fe)  xrun(fe)");
     print("routes()  stats()  races()  selftest()");
-    print("unsafe(true|false)       remove the critical sections to reproduce races");
-    print("Log lines: RACE/EVT t= kind= ctx= fe= be= link= at= [n=]");
+    print("unsafe(true|false)          remove the critical sections to reproduce races");
+    print("Log lines: RACE/EVT t= kind= ctx= fe= be= link= at= [n=]; WARN/OK lines from the watchdog");
   };
 
   // For the host tools (the race explorer reaches the player to stop an FE's refill).
-  global.DPCM = { version: version, card: card, player: player, irq: irq, ring: ring };
+  global.DPCM = { version: info.version, card: card, player: player, irq: irq, ring: ring };
 }

@@ -23,7 +23,8 @@ export interface IrqState {
   deferredRuns: number;
   longestHandler: number;
   handlerErrors: number;
-  lastError: string;
+  /** What the handler last threw, kept as thrown: formatting it would build a string in the interrupt. */
+  lastError: unknown;
 }
 
 export const irq: IrqState = {
@@ -38,9 +39,10 @@ export const irq: IrqState = {
   deferredRuns: 0,
   longestHandler: 0,
   handlerErrors: 0,
-  lastError: "",
+  lastError: null,
 };
 
+/** Run the handler masked, measuring it. Context: irq. */
 function runHandler(): void {
   irq.masked = true;
   irq.inHandler = true;
@@ -50,7 +52,7 @@ function runHandler(): void {
   } catch (e) {
     // The handler must never leave the mask set; record and carry on.
     irq.handlerErrors++;
-    irq.lastError = "" + e;
+    irq.lastError = e;
   }
   const took = getTime() - started;
   if (took > irq.longestHandler) irq.longestHandler = took;
@@ -59,7 +61,7 @@ function runHandler(): void {
   irq.masked = false;
 }
 
-/** Mask the handler; returns the previous state for irqRestore. */
+/** Mask the handler; returns the previous state for irqRestore. Context: both. */
 export function irqSave(): boolean {
   const was = irq.masked;
   if (irq.unsafe) return was;
@@ -70,7 +72,7 @@ export function irqSave(): boolean {
   return was;
 }
 
-/** Restore the state irqSave returned; the outermost restore runs a pending handler. */
+/** Restore the state irqSave returned; the outermost restore runs a pending handler. Context: both. */
 export function irqRestore(was: boolean): void {
   if (was || !irq.masked || irq.inHandler) return;
   const held = getTime() - irq.maskedAt;
@@ -87,6 +89,7 @@ export function irqRestore(was: boolean): void {
  * Masking that unsafe mode does not remove: it protects the runtime's own
  * instrumentation (the log ring), which must stay trustworthy while the DPCM
  * lists are deliberately left unguarded.
+ * Context: both.
  */
 export function irqSaveAlways(): boolean {
   const was = irq.masked;
@@ -97,7 +100,7 @@ export function irqSaveAlways(): boolean {
   return was;
 }
 
-/** The entry the board installs as its timer task. */
+/** The entry the board installs as its timer task. Context: irq. */
 export function irqEntry(): void {
   if (irq.masked) {
     irq.pending = true;
@@ -106,7 +109,7 @@ export function irqEntry(): void {
   runHandler();
 }
 
-/** True when list changes are safe from the handler: masked, or running in it. */
+/** True when list changes are safe from the handler: masked, or running in it. Context: both. */
 export function handlerExcluded(): boolean {
   return irq.masked || irq.inHandler;
 }

@@ -1,7 +1,7 @@
 // The interrupt-safe log: fixed arrays of numeric records, written from the
 // interrupt or the main loop in constant time (no strings, no allocation),
-// formatted and printed by the main loop. When full, records are dropped and
-// the number lost is itself reported.
+// formatted and printed by the main loop (log-print.ts). When full, records
+// are dropped and the number lost is itself reported.
 //
 // Line format (one line a record, space-separated key=value, documented in
 // ARCHITECTURE.md):
@@ -16,25 +16,25 @@ export const enum Kind {
   UseAfterFree = 0,
   PoisonedWalk = 1,
   UnmaskedListChange = 2,
-  DoubleStart = 3,
-  LeftRunning = 4,
-  LostTrigger = 5,
-  UnbalancedStop = 6,
+  UnmaskedCountChange = 3,
+  DoubleStart = 4,
+  LeftRunning = 5,
+  LostTrigger = 6,
+  UnbalancedStop = 7,
   // Events: normal operation worth a line.
-  Xrun = 7,
-  Drained = 8,
-  TriggerDeferred = 9,
-  TriggerReplayed = 10,
-  BeStart = 11,
-  BeStop = 12,
-  HandlerError = 13,
+  Xrun = 8,
+  Drained = 9,
+  TriggerDeferred = 10,
+  TriggerReplayed = 11,
+  HandlerError = 12,
 }
 /** Kinds below this are races. */
-export const RACE_KINDS = 7;
+export const RACE_KINDS = 8;
 export const KIND_NAMES = [
   "use-after-free",
   "poisoned-walk",
   "unmasked-list-change",
+  "unmasked-count-change",
   "double-start",
   "left-running",
   "lost-trigger",
@@ -43,8 +43,6 @@ export const KIND_NAMES = [
   "drained",
   "trigger-deferred",
   "trigger-replayed",
-  "be-start",
-  "be-stop",
   "handler-error",
 ];
 
@@ -62,6 +60,8 @@ export const enum Site {
   Trigger = 9,
   Handler = 10,
   Selftest = 11,
+  LinkCount = 12,
+  FeClose = 13,
 }
 export const SITE_NAMES = [
   "period-walk",
@@ -76,6 +76,8 @@ export const SITE_NAMES = [
   "trigger",
   "handler",
   "selftest",
+  "link-count",
+  "fe-close",
 ];
 
 const CAPACITY = 32;
@@ -103,7 +105,7 @@ export const ring = {
 
 export const CAPACITY_RECORDS = CAPACITY;
 
-/** Make a record. Constant time; callable from the interrupt. */
+/** Make a record. Constant time, no allocation. Context: both. */
 export function record(kind: Kind, fe: number, be: number, link: number, gen: number, site: Site, value: number): void {
   if (ring.capturing > 0) {
     ring.captured[kind]++;
@@ -129,47 +131,7 @@ export function record(kind: Kind, fe: number, be: number, link: number, gen: nu
   irqRestore(was);
 }
 
-function nameOf(names: string[], index: number): string {
-  return index < 0 ? "-" : names[index];
-}
-
-/**
- * Format and print every record made since the last drain. Main loop only.
- * Returns the number of lines printed.
- */
-export function drain(feNames: string[], beNames: string[], out: (line: string) => void): number {
-  let lines = 0;
-  const was = irqSaveAlways();
-  const lost = ring.lost;
-  ring.lost = 0;
-  irqRestore(was);
-  if (lost > 0) {
-    out("LOST n=" + lost);
-    lines++;
-  }
-  while (ring.read < ring.written) {
-    const i = ring.read % CAPACITY;
-    const kind = ring.kind[i];
-    const link = ring.link[i] < 0 ? "-" : ring.link[i] + "#" + ring.gen[i];
-    let line =
-      (kind < RACE_KINDS ? "RACE" : "EVT") +
-      " t=" + ring.time[i].toFixed(6) +
-      " kind=" + KIND_NAMES[kind] +
-      " ctx=" + (ring.ctx[i] ? "irq" : "main") +
-      " fe=" + nameOf(feNames, ring.fe[i]) +
-      " be=" + nameOf(beNames, ring.be[i]) +
-      " link=" + link +
-      " at=" + SITE_NAMES[ring.site[i]];
-    if (kind >= RACE_KINDS) line += " n=" + ring.value[i];
-    // The slot is released only after it has been read.
-    ring.read++;
-    out(line);
-    lines++;
-  }
-  return lines;
-}
-
-/** Races ever detected, by kind (outside selftest). */
+/** Races ever detected (outside selftest). Context: both. */
 export function raceTotal(): number {
   let total = 0;
   for (let k = 0; k < RACE_KINDS; k++) total += ring.counts[k];

@@ -26,3 +26,4 @@ export const enum Cmd {
 export const CMD_NAMES = ["START", "STOP", "PAUSE_PUSH", "PAUSE_RELEASE", "SUSPEND", "RESUME", "STOP_XRUN"];
 /** Commands a BeDriver's trigger() receives: Start .. Resume. */
 export const HW_TRIGGERS = 6;
+

@@ -1,8 +1,11 @@
 // The application side of each FE: a tone source that keeps the FE's ring
 // full from the main loop, drains it at the end of a timed tone, recovers
 // from xruns as snd_pcm_recover does, and closes the FE when it is done.
+// Context: main, all of it.
 
-import { Card, FrontEnd, FeState } from "./dpcm";
+import type { Card } from "./dpcm/card";
+import { FeState, FrontEnd } from "./dpcm/dpcm";
+import { feClose, feCommitPeriod, feDrain, feOpen, fePrepare, feTrigger, feWritable, feWriteView, openRate } from "./dpcm/fe";
 import { Cmd } from "./pcm";
 import { Tone, makeTone, fillTone } from "./tone";
 
@@ -13,6 +16,7 @@ export class Voice {
   tone: Tone | null;
   /** Frames still to write; -1 plays until stop(). */
   remaining: number;
+  /** Restarts after an xrun. */
   recoveries: number;
   constructor(fe: FrontEnd) {
     this.fe = fe;
@@ -31,79 +35,89 @@ export class Player {
     for (let f = 0; f < card.fes.length; f++) this.voices.push(new Voice(card.fes[f]));
   }
 
-  /** Write whole periods while the ring has room. */
+  /** Write whole periods while the ring has room. Context: main. */
   private fill(voice: Voice): void {
-    const card = this.card;
     const fe = voice.fe;
     const tone = voice.tone;
     if (!tone) return;
-    while (voice.remaining !== 0 && card.writable(fe) >= card.periodFrames) {
-      const view = card.writeView(fe);
-      if (voice.remaining < 0 || voice.remaining >= card.periodFrames) {
-        fillTone(tone, view, card.periodFrames);
-        if (voice.remaining > 0) voice.remaining -= card.periodFrames;
+    const period = fe.params.periodFrames;
+    while (voice.remaining !== 0 && feWritable(fe) >= period) {
+      const view = feWriteView(fe);
+      if (voice.remaining < 0 || voice.remaining >= period) {
+        fillTone(tone, view, period);
+        if (voice.remaining > 0) voice.remaining -= period;
       } else {
         // The last, partial period: tone then silence, so positions stay period-aligned.
         fillTone(tone, view, voice.remaining);
         view.fill(0, voice.remaining * 2);
         voice.remaining = 0;
       }
-      card.commitPeriod(fe);
+      feCommitPeriod(fe);
     }
   }
 
-  /** Start or retune a tone. seconds < 0 plays until stop(). Returns an error or "". */
+  /** Prepare, fill and START: a fresh stream, or the recovery after an xrun. Context: main. */
+  private start(voice: Voice): string {
+    const err = fePrepare(this.card, voice.fe);
+    if (err) return err;
+    this.fill(voice);
+    return feTrigger(this.card, voice.fe, Cmd.Start);
+  }
+
+  /**
+   * Start or retune a tone of `frequency` Hz for `seconds` (< 0: until
+   * stop()). A closed FE is opened at the rate its routes call for; an open
+   * one keeps its rate. A running tone is retuned without a click; a paused
+   * or suspended FE takes the new tone and plays it when it runs again; a
+   * draining one is stopped and started afresh (ALSA cannot take a draining
+   * stream back). Returns "" or why not, changing nothing then.
+   * Context: main.
+   */
   play(fe: FrontEnd, frequency: number, seconds: number): string {
     const card = this.card;
     const voice = this.voices[fe.index];
-    const opened = fe.state === FeState.Closed;
+    const opening = fe.state === FeState.Closed;
     // Make the tone at the rate the FE will run at before opening anything:
     // a frequency that rate cannot carry must leave the BEs untouched.
-    const rate = opened ? card.openRate(fe) : fe.params.rate;
+    const rate = opening ? openRate(card, fe) : fe.params.rate;
     if (typeof rate === "string") return rate;
-    const tone = makeTone(frequency, rate, TONE_AMPLITUDE, card.periodFrames, 4 * card.periodFrames);
+    const period = opening ? card.board.params.periodFrames : fe.params.periodFrames;
+    const tone = makeTone(frequency, rate, TONE_AMPLITUDE, period, 4 * period);
     if (typeof tone === "string") return fe.name + ": " + tone;
-    if (opened) {
-      const err = card.openFe(fe);
+    if (opening) {
+      const err = feOpen(card, fe, rate, 0);
       if (err) return err;
     }
-    if (voice.tone && (fe.state === FeState.Running || fe.state === FeState.Draining)) {
+    const running = fe.state === FeState.Running;
+    if (voice.tone && running) {
       // Retune without a click: keep the position within the cycle.
       tone.phase = Math.floor((voice.tone.phase / voice.tone.frames) * tone.frames) % tone.frames;
     }
     voice.tone = tone;
     voice.remaining = seconds < 0 ? -1 : Math.max(1, Math.round(seconds * fe.params.rate));
-    if (fe.state === FeState.Draining) fe.state = FeState.Running;
-    if (fe.state === FeState.Running) return "";
-    const prep = card.prepareFe(fe);
-    if (prep) return prep;
-    this.fill(voice);
-    return card.trigger(fe, Cmd.Start);
+    if (running || fe.state === FeState.Paused || fe.state === FeState.Suspended) return "";
+    if (fe.state === FeState.Draining) feTrigger(card, fe, Cmd.Stop);
+    return this.start(voice);
   }
 
+  /** Stop and close the FE; its tone is forgotten. Context: main. */
   stop(fe: FrontEnd): void {
-    this.card.closeFe(fe);
+    feClose(this.card, fe);
     this.voices[fe.index].tone = null;
   }
 
-  /** The main-loop duty of every voice: refill, drain, recover, close. */
+  /** The main-loop duty of every voice: refill, drain at the tone's end, recover from xruns, close when drained. Context: main. */
   service(): void {
-    const card = this.card;
     for (let v = 0; v < this.voices.length; v++) {
       const voice = this.voices[v];
       const fe = voice.fe;
       if (!voice.tone) continue;
       if (fe.state === FeState.Xrun && !fe.updating) {
         voice.recoveries++;
-        if (!card.prepareFe(fe)) {
-          this.fill(voice);
-          card.trigger(fe, Cmd.Start);
-        }
-        continue;
-      }
-      if (fe.state === FeState.Running) {
+        this.start(voice);
+      } else if (fe.state === FeState.Running) {
         this.fill(voice);
-        if (voice.remaining === 0) card.drainFe(fe);
+        if (voice.remaining === 0) feDrain(this.card, fe);
       } else if (fe.state === FeState.Setup) {
         // Drained: the tone is over.
         this.stop(fe);

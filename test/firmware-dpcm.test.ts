@@ -5,20 +5,14 @@ import assert from "node:assert/strict";
 import { installEspruinoEnv } from "./support/espruino-env.ts";
 import { resetFirmwareState } from "./support/reset.ts";
 import { makeRig, openAndStart, writeFrames } from "./support/rig.ts";
-import {
-  Card,
-  BackEnd,
-  BeState,
-  FeState,
-  LinkState,
-  Link,
-  NO_TRIGGER,
-  beCanEnter,
-  mixSaturating,
-  BE_STATE_NAMES,
-} from "../firmware/dpcm.ts";
-import { ring, Kind, drain, raceTotal } from "../firmware/log.ts";
+import { BackEnd, BeState, FeState, LinkState, Link, beCanEnter, beSetState, BE_STATE_NAMES } from "../firmware/dpcm/dpcm.ts";
+import type { Card } from "../firmware/dpcm/card.ts";
+import { mixSaturating } from "../firmware/native/mix.ts";
+import { ring, Kind, raceTotal } from "../firmware/log.ts";
+import { drain } from "../firmware/log-print.ts";
 import { Cmd } from "../firmware/pcm.ts";
+import { feClose, feOpen, fePrepare, feTrigger } from "../firmware/dpcm/fe.ts";
+import { findLink, route, runtimeUpdate } from "../firmware/dpcm/graph.ts";
 
 const env = installEspruinoEnv();
 after(() => env.restore());
@@ -28,7 +22,7 @@ beforeEach(() => {
 });
 
 function link(card: Card, feName: string, beName: string): Link {
-  const found = card.findLink(card.feByName(feName)!, card.beByName(beName)!);
+  const found = findLink(card.feByName(feName)!, card.beByName(beName)!);
   assert.ok(found, "no link " + feName + " -> " + beName);
   return found;
 }
@@ -43,26 +37,26 @@ test("BE user count: opened by the first FE, closed by the last; driver open/clo
   const b = rig.fe("b");
   const be = card.bes[0];
   const sink = rig.sinks[0];
-  card.route(a, be, true);
-  card.route(b, be, true);
-  assert.equal(card.openFe(a), "");
+  route(card, a, be, true);
+  route(card, b, be, true);
+  assert.equal(feOpen(card, a, 0, 0), "");
   assert.equal(be.users, 1);
   assert.equal(state(be), "PREPARE");
-  assert.equal(card.openFe(b), "");
+  assert.equal(feOpen(card, b, 0, 0), "");
   assert.equal(be.users, 2);
   // hw_params twice for the first user: openRate's side-effect-free probe, then the real one.
   assert.deepEqual([sink.calls.startup, sink.calls.hwParams, sink.calls.prepare], [1, 2, 1], "the second user does not reopen the hardware");
-  card.closeFe(a);
+  feClose(card, a);
   assert.equal(be.users, 1);
   assert.deepEqual([sink.calls.hwFree, sink.calls.shutdown], [0, 0], "the BE stays open while a user remains");
   assert.equal(state(be), "PREPARE");
-  card.closeFe(b);
+  feClose(card, b);
   assert.equal(be.users, 0);
   assert.deepEqual([sink.calls.hwFree, sink.calls.shutdown], [1, 1], "the last user closes it once");
   assert.equal(state(be), "CLOSE");
   assert.equal(card.links.allocated, 0);
   // CLOSE -> OPEN: it can be opened again.
-  assert.equal(card.openFe(a), "");
+  assert.equal(feOpen(card, a, 0, 0), "");
   assert.equal(sink.calls.startup, 2);
   assert.equal(state(be), "PREPARE");
 });
@@ -74,30 +68,32 @@ test("BE start count with two FEs sharing it: hardware START once, STOP only on 
   const b = rig.fe("b");
   const be = card.bes[0];
   const sink = rig.sinks[0];
-  card.route(a, be, true);
-  card.route(b, be, true);
+  route(card, a, be, true);
+  route(card, b, be, true);
   openAndStart(card, a);
   openAndStart(card, b);
   assert.equal(sink.calls.start, 1, "one hardware START for two FEs");
   assert.equal(be.startCount, 2);
   assert.equal(state(be), "START");
-  card.trigger(a, Cmd.Stop);
+  feTrigger(card, a, Cmd.Stop);
   assert.equal(sink.calls.stop, 0, "the first STOP must not stop a BE another FE still runs");
   assert.equal(be.startCount, 1);
   assert.equal(state(be), "START");
   assert.equal(sink.running, true);
-  card.trigger(a, Cmd.Stop); // a second STOP of the same FE changes no count
+  feTrigger(card, a, Cmd.Stop); // a second STOP of the same FE changes no count
   assert.equal(be.startCount, 1);
-  card.trigger(b, Cmd.Stop);
+  feTrigger(card, b, Cmd.Stop);
   assert.equal(sink.calls.stop, 1, "the last STOP stops the hardware");
   assert.equal(be.startCount, 0);
   assert.equal(state(be), "STOP");
   assert.equal(sink.running, false);
-  // And again from STOP: one START.
-  card.prepareFe(a);
-  card.prepareFe(b);
-  card.trigger(a, Cmd.Start);
-  card.trigger(b, Cmd.Start);
+  // And again from STOP: one START (ALSA's START needs data: write first).
+  fePrepare(card, a);
+  fePrepare(card, b);
+  writeFrames(card, a, 1000);
+  writeFrames(card, b, 1000);
+  assert.equal(feTrigger(card, a, Cmd.Start), "");
+  assert.equal(feTrigger(card, b, Cmd.Start), "");
   assert.equal(sink.calls.start, 2);
   assert.deepEqual([be.hwTriggers[Cmd.Start] + be.hwTriggers[Cmd.PauseRelease], be.hwTriggers[Cmd.Stop]], [2, 1]);
   assert.equal(raceTotal(), 0);
@@ -110,27 +106,27 @@ test("pause on a shared BE: one PAUSE_PUSH keeps it running, both pause it, PAUS
   const b = rig.fe("b");
   const be = card.bes[0];
   const sink = rig.sinks[0];
-  card.route(a, be, true);
-  card.route(b, be, true);
+  route(card, a, be, true);
+  route(card, b, be, true);
   openAndStart(card, a);
   openAndStart(card, b);
-  assert.equal(card.trigger(a, Cmd.PausePush), "");
+  assert.equal(feTrigger(card, a, Cmd.PausePush), "");
   assert.equal(a.state, FeState.Paused);
   assert.equal(link(card, "a", "s0").state, LinkState.Paused);
   assert.equal(state(be), "START", "b still plays: the BE keeps running");
   assert.equal(sink.calls.pause_push, 0);
   assert.equal(sink.paused, false);
-  assert.equal(card.trigger(b, Cmd.PausePush), "");
+  assert.equal(feTrigger(card, b, Cmd.PausePush), "");
   assert.equal(state(be), "PAUSED", "both paused: the BE pauses");
   assert.equal(sink.calls.pause_push, 1);
   assert.equal(sink.paused, true);
   assert.equal(sink.calls.stop, 0, "a pause is not a stop");
-  assert.equal(card.trigger(a, Cmd.PauseRelease), "");
+  assert.equal(feTrigger(card, a, Cmd.PauseRelease), "");
   assert.equal(state(be), "START");
   assert.equal(sink.calls.pause_release, 1);
   assert.equal(sink.paused, false);
   assert.equal(sink.calls.start, 1, "PAUSE_RELEASE resumes, it does not START again");
-  assert.equal(card.trigger(b, Cmd.PauseRelease), "");
+  assert.equal(feTrigger(card, b, Cmd.PauseRelease), "");
   assert.equal(sink.calls.pause_release, 1, "the second release finds the BE running");
   assert.equal(be.startCount, 2);
   assert.equal(be.pauseCount, 0);
@@ -144,18 +140,18 @@ test("STOP of paused links: the BE stays paused for the other paused FE, stops w
   const b = rig.fe("b");
   const be = card.bes[0];
   const sink = rig.sinks[0];
-  card.route(a, be, true);
-  card.route(b, be, true);
+  route(card, a, be, true);
+  route(card, b, be, true);
   openAndStart(card, a);
   openAndStart(card, b);
-  card.trigger(a, Cmd.PausePush);
-  card.trigger(b, Cmd.PausePush);
-  card.trigger(a, Cmd.Stop);
+  feTrigger(card, a, Cmd.PausePush);
+  feTrigger(card, b, Cmd.PausePush);
+  feTrigger(card, a, Cmd.Stop);
   assert.equal(link(card, "a", "s0").state, LinkState.Idle);
   assert.equal(state(be), "PAUSED");
   assert.equal(sink.calls.stop, 0);
   assert.equal(be.pauseCount, 1);
-  card.trigger(b, Cmd.Stop);
+  feTrigger(card, b, Cmd.Stop);
   assert.equal(state(be), "STOP");
   assert.equal(sink.calls.stop, 1);
   assert.deepEqual([be.startCount, be.pauseCount], [0, 0]);
@@ -169,15 +165,15 @@ test("the last running FE stopping while another is paused pauses the BE instead
   const b = rig.fe("b");
   const be = card.bes[0];
   const sink = rig.sinks[0];
-  card.route(a, be, true);
-  card.route(b, be, true);
+  route(card, a, be, true);
+  route(card, b, be, true);
   openAndStart(card, a);
   openAndStart(card, b);
-  card.trigger(a, Cmd.PausePush);
-  card.trigger(b, Cmd.Stop);
+  feTrigger(card, a, Cmd.PausePush);
+  feTrigger(card, b, Cmd.Stop);
   assert.equal(state(be), "PAUSED");
   assert.equal(sink.calls.stop, 0);
-  card.trigger(a, Cmd.PauseRelease);
+  feTrigger(card, a, Cmd.PauseRelease);
   assert.equal(state(be), "START");
   assert.equal(sink.calls.start, 1);
 });
@@ -189,18 +185,18 @@ test("disconnecting a running FE from a shared BE gives back its start and its u
   const b = rig.fe("b");
   const be = card.bes[0];
   const sink = rig.sinks[0];
-  card.route(a, be, true);
-  card.route(a, card.bes[1], true);
-  card.route(b, be, true);
+  route(card, a, be, true);
+  route(card, a, card.bes[1], true);
+  route(card, b, be, true);
   openAndStart(card, a);
   openAndStart(card, b);
   assert.deepEqual([be.users, be.startCount], [2, 2]);
-  assert.equal(card.route(a, be, false), "");
-  assert.equal(card.findLink(a, be), null);
+  assert.equal(route(card, a, be, false), "");
+  assert.equal(findLink(a, be), null);
   assert.deepEqual([be.users, be.startCount], [1, 1], "a's user and start are released");
   assert.equal(state(be), "START", "b still plays on it");
   assert.equal(sink.calls.stop, 0);
-  card.trigger(b, Cmd.Stop);
+  feTrigger(card, b, Cmd.Stop);
   assert.equal(state(be), "STOP", "the last running FE stops the shared BE");
   assert.equal(sink.calls.stop, 1);
   assert.equal(state(card.bes[1]), "START", "a plays on through its other BE");
@@ -211,13 +207,13 @@ test("PAUSE_PUSH or STOP on an FE that is not running is refused and changes not
   const rig = makeRig();
   const { card } = rig;
   const a = rig.fe("a");
-  card.route(a, card.bes[0], true);
-  assert.match(card.trigger(a, Cmd.PausePush), /a: cannot PAUSE_PUSH in state CLOSED/);
-  assert.match(card.trigger(a, Cmd.Stop), /a: cannot STOP in state CLOSED/);
+  route(card, a, card.bes[0], true);
+  assert.equal(feTrigger(card, a, Cmd.PausePush), "a: not running (state CLOSED)");
+  assert.equal(feTrigger(card, a, Cmd.Stop), "a: cannot STOP (state CLOSED)");
   assert.equal(a.state, FeState.Closed);
-  card.openFe(a);
-  assert.match(card.trigger(a, Cmd.PausePush), /cannot PAUSE_PUSH in state SETUP/);
-  assert.match(card.trigger(a, Cmd.PauseRelease), /cannot PAUSE_RELEASE in state SETUP/);
+  feOpen(card, a, 0, 0);
+  assert.equal(feTrigger(card, a, Cmd.PausePush), "a: not running (state SETUP)");
+  assert.equal(feTrigger(card, a, Cmd.PauseRelease), "a: not paused (state SETUP)");
   assert.equal(a.state, FeState.Setup);
   assert.equal(rig.sinks[0].calls.pause_push, 0);
 });
@@ -234,6 +230,9 @@ test("the BE state table: legal and illegal transitions (as soc-pcm.c)", () => {
     [BeState.Start, BeState.Stop],
     [BeState.Start, BeState.Paused],
     [BeState.Start, BeState.Suspend],
+    // The card's additions: its BE follows the link counts (ARCHITECTURE.md).
+    [BeState.Paused, BeState.Suspend],
+    [BeState.Suspend, BeState.Paused],
     [BeState.Stop, BeState.HwFree],
     [BeState.HwFree, BeState.Close],
     [BeState.Open, BeState.Close],
@@ -261,14 +260,15 @@ test("illegal transitions are refused with a clear message and change nothing", 
   const a = rig.fe("a");
   const be = card.bes[0];
   const sink = rig.sinks[0];
-  const beEnter = (card as unknown as { beEnter(be: BackEnd, to: BeState): string }).beEnter.bind(card);
   be.state = BeState.HwFree;
-  assert.equal(beEnter(be, BeState.Start), "s0: cannot go to START from HW_FREE");
+  assert.equal(beSetState(be, BeState.Start), false);
+  assert.equal(be.refused, 1);
   assert.equal(state(be), "HW_FREE");
+  be.refused = 0;
 
   // Through the public path: opening an FE onto a BE in a state OPEN cannot follow.
-  card.route(a, be, true);
-  assert.equal(card.openFe(a), "s0: cannot go to OPEN from HW_FREE");
+  route(card, a, be, true);
+  assert.equal(feOpen(card, a, 0, 0), "s0: cannot open from HW_FREE");
   assert.equal(a.state, FeState.Closed);
   assert.equal(sink.calls.startup, 0);
   assert.equal(be.users, 0);
@@ -277,10 +277,11 @@ test("illegal transitions are refused with a clear message and change nothing", 
   // From the trigger path (no strings in the interrupt): refused and counted.
   be.state = BeState.New;
   openAndStart(card, a); // legal: NEW -> OPEN -> HW_PARAMS -> PREPARE -> START
-  card.trigger(a, Cmd.Stop);
+  feTrigger(card, a, Cmd.Stop);
   be.state = BeState.HwFree;
-  card.prepareFe(a);
-  card.trigger(a, Cmd.Start);
+  fePrepare(card, a);
+  writeFrames(card, a, 1000);
+  feTrigger(card, a, Cmd.Start);
   assert.equal(sink.calls.start, 1, "START from HW_FREE must not reach the hardware");
   assert.equal(be.refused, 1);
   assert.equal(state(be), "HW_FREE");
@@ -290,25 +291,26 @@ test("a trigger during an update is held (pendingTrigger) and replayed at its en
   const rig = makeRig({ fes: ["a"] });
   const { card } = rig;
   const a = rig.fe("a");
-  card.route(a, card.bes[0], true);
+  route(card, a, card.bes[0], true);
   openAndStart(card, a);
   // The interrupt ends the FE (a drain finishing, say) while the main loop
   // is in the middle of routing it to s1: inside s1's open().
-  let seen: { pending: number; oldLink: LinkState; oldRunning: boolean; feState: FeState } | null = null;
+  let seen: { pending: boolean; pendingCmd: number; oldLink: LinkState; oldRunning: boolean; feState: FeState } | null = null;
   rig.sinks[1].onStartup = () => {
-    assert.equal(card.trigger(a, Cmd.Stop), "");
-    seen = { pending: a.pendingTrigger, oldLink: link(card, "a", "s0").state, oldRunning: rig.sinks[0].running, feState: a.state };
+    assert.equal(feTrigger(card, a, Cmd.Stop), "");
+    seen = { pending: a.triggerPending, pendingCmd: a.pendingCmd, oldLink: link(card, "a", "s0").state, oldRunning: rig.sinks[0].running, feState: a.state };
   };
-  assert.equal(card.route(a, card.bes[1], true), "");
-  assert.deepEqual(seen, { pending: Cmd.Stop, oldLink: LinkState.Running, oldRunning: true, feState: FeState.Setup }, "held, not run");
-  assert.equal(a.pendingTrigger, NO_TRIGGER, "replayed and cleared");
+  assert.equal(route(card, a, card.bes[1], true), "");
+  assert.deepEqual(seen, { pending: true, pendingCmd: Cmd.Stop, oldLink: LinkState.Running, oldRunning: true, feState: FeState.Setup }, "held, not run");
+  assert.equal(a.triggerPending, false, "replayed and cleared");
   assert.equal(a.updating, false);
   assert.equal(link(card, "a", "s0").state, LinkState.Idle);
   assert.equal(link(card, "a", "s1").state, LinkState.Idle);
   assert.equal(rig.sinks[0].running, false);
-  assert.equal(rig.sinks[1].running, false, "the BE started by the update is stopped by the replay");
+  assert.equal(rig.sinks[1].running, false, "the update never starts a BE for an FE already stopped");
+  assert.equal(rig.sinks[1].calls.start, 0);
   assert.equal(state(card.bes[0]), "STOP");
-  assert.equal(state(card.bes[1]), "STOP");
+  assert.equal(state(card.bes[1]), "PREPARE");
   assert.equal(ring.counts[Kind.TriggerDeferred], 1);
   assert.equal(ring.counts[Kind.TriggerReplayed], 1);
   assert.equal(raceTotal(), 0, "no lost trigger");
@@ -322,14 +324,15 @@ test("a held PAUSE_PUSH is replayed: the FE and its links end paused", () => {
   const rig = makeRig({ fes: ["a"] });
   const { card } = rig;
   const a = rig.fe("a");
-  card.route(a, card.bes[0], true);
+  route(card, a, card.bes[0], true);
   openAndStart(card, a);
   a.updating = true;
-  assert.equal(card.trigger(a, Cmd.PausePush), "");
-  assert.equal(a.pendingTrigger, Cmd.PausePush);
+  assert.equal(feTrigger(card, a, Cmd.PausePush), "");
+  assert.equal(a.triggerPending, true);
+  assert.equal(a.pendingCmd, Cmd.PausePush);
   assert.equal(link(card, "a", "s0").state, LinkState.Running, "held: the link is untouched during the update");
   a.updating = false;
-  card.update(a);
+  runtimeUpdate(card, a);
   assert.equal(a.state, FeState.Paused);
   assert.equal(link(card, "a", "s0").state, LinkState.Paused);
   assert.equal(state(card.bes[0]), "PAUSED");
@@ -353,16 +356,16 @@ test("hw_params fixup: a fixed 16 kHz BE as the FE's first BE makes the FE 16 kH
   const media = rig.fe("media");
   const bt = card.beByName("bt")!;
   const line = card.beByName("line")!;
-  card.route(media, bt, true);
-  assert.equal(card.openFe(media), "");
+  route(card, media, bt, true);
+  assert.equal(feOpen(card, media, 0, 0), "");
   assert.equal(media.params.rate, 16000, "the FE adopts the fixed-up rate");
   assert.equal(bt.params.rate, 16000);
   assert.equal(rig.sinks[bt.index].rate, 16000);
   // A second BE that can run at 16 kHz joins at 16 kHz.
-  assert.equal(card.route(media, line, true), "");
+  assert.equal(route(card, media, line, true), "");
   assert.equal(line.params.rate, 16000);
   assert.equal(rig.sinks[line.index].rate, 16000);
-  card.closeFe(media);
+  feClose(card, media);
   assert.equal(media.params.rate, 8000, "closing gives the FE its default rate back");
 });
 
@@ -372,14 +375,14 @@ test("hw_params refusal: a second BE at another fixed rate is an error, nothing 
   const media = rig.fe("media");
   const bt = card.beByName("bt")!;
   const fm = card.beByName("fm")!;
-  card.route(media, bt, true);
+  route(card, media, bt, true);
   openAndStart(card, media);
   assert.equal(media.params.rate, 16000);
   const allocated = card.links.allocated;
-  const err = card.route(media, fm, true);
-  assert.equal(err, "fm: runs at 8000 Hz only, media is 16000 Hz (no resampler)");
+  const err = route(card, media, fm, true);
+  assert.equal(err, "fm: runs at 8000 Hz only; media is open at 16000 Hz (a stream's rate is fixed while it is open, and there is no resampler: stop media first)");
   assert.equal(card.routed(media, fm), false, "the switch is put back");
-  assert.equal(card.findLink(media, fm), null);
+  assert.equal(findLink(media, fm), null);
   assert.equal(card.links.allocated, allocated, "no link leaked");
   assert.equal(fm.users, 0);
   const fmSink = rig.sinks[fm.index];
@@ -394,7 +397,7 @@ test("hw_params refusal: a second BE at another fixed rate is an error, nothing 
     writeFrames(card, media, 100);
     assert.equal(rig.tick(bt.index), true);
   }
-  assert.equal(card.played[media.index * card.bes.length + bt.index], played + 10 * card.periodFrames);
+  assert.equal(card.played[media.index * card.bes.length + bt.index], played + 10 * card.board.params.periodFrames);
   assert.equal(media.xruns, 0);
   assert.equal(raceTotal(), 0);
 });
@@ -403,9 +406,9 @@ test("hw_params refusal when opening onto two fixed BEs at different rates: the 
   const rig = rateRig();
   const { card } = rig;
   const media = rig.fe("media");
-  card.route(media, card.beByName("bt")!, true);
-  card.route(media, card.beByName("fm")!, true);
-  assert.match(card.openFe(media), /^fm: runs at 8000 Hz only, media is 16000 Hz/);
+  route(card, media, card.beByName("bt")!, true);
+  route(card, media, card.beByName("fm")!, true);
+  assert.match(feOpen(card, media, 0, 0), /^fm: runs at 8000 Hz only; media is open at 16000 Hz/);
   assert.equal(media.state, FeState.Closed);
   assert.equal(media.params.rate, 8000);
   assert.equal(card.links.allocated, 0);
@@ -418,21 +421,21 @@ test("hw_params on a BE already busy at another rate is refused", () => {
   const media = rig.fe("media");
   const alert = rig.fe("alert");
   const bt = card.beByName("bt")!;
-  card.route(media, bt, true);
+  route(card, media, bt, true);
   openAndStart(card, media);
-  card.route(alert, card.beByName("fm")!, true);
-  card.openFe(alert);
-  assert.equal(card.route(alert, bt, true), "bt: busy at 16000 Hz, alert is 8000 Hz");
+  route(card, alert, card.beByName("fm")!, true);
+  feOpen(card, alert, 0, 0);
+  assert.equal(route(card, alert, bt, true), "bt: busy at 16000 Hz, 4-frame periods; alert is open at 8000 Hz, 4-frame periods");
   assert.equal(bt.users, 1);
-  assert.equal(card.findLink(alert, bt), null);
+  assert.equal(findLink(alert, bt), null);
 });
 
-test("xrun: a BE period without FE data puts the FE in XRUN, idles its links, stops its BEs, counts drops exactly", () => {
+test("xrun: the FE underruns when an output starts playing silence; XRUN idles its links, stops its BEs; the dropout is measured", () => {
   const rig = makeRig({ fes: ["a"], periods: 4, periodFrames: 4 });
   const { card } = rig;
   const a = rig.fe("a");
-  card.route(a, card.bes[0], true);
-  card.route(a, card.bes[1], true);
+  route(card, a, card.bes[0], true);
+  route(card, a, card.bes[1], true);
   openAndStart(card, a); // 4 periods written, 2 primed into each BE
   assert.equal(a.written, 16);
   assert.equal(rig.tick(0), true);
@@ -444,7 +447,10 @@ test("xrun: a BE period without FE data puts the FE in XRUN, idles its links, st
     rig.tick(0);
     ticks++;
   }
-  assert.equal(ticks, 4, "3 periods of data, then the xrun");
+  // 3 more periods copied; the 4th fill finds nothing and puts silence in
+  // the idle buffer; the 5th completion starts that silence playing: the
+  // underrun (ALSA: hw_ptr reached appl_ptr), not a period earlier.
+  assert.equal(ticks, 5);
   assert.equal(a.state, FeState.Xrun);
   assert.equal(a.xruns, 1);
   assert.equal(link(card, "a", "s0").state, LinkState.Idle);
@@ -457,19 +463,24 @@ test("xrun: a BE period without FE data puts the FE in XRUN, idles its links, st
   const played1 = card.played[0 * 2 + 1];
   assert.equal(played0, 24);
   assert.equal(played1, 8);
+  const lines: string[] = [];
+  drain(card.feNames, card.beNames, (l) => lines.push(l));
+  assert.equal(lines.length, 0, "the dropout is logged when it ends, with its length");
+  // Recovery (snd_pcm_recover): prepare, refill, start, 10 ms later.
+  env.now += 0.01;
+  assert.equal(fePrepare(card, a), "");
   assert.equal(card.dropped[0], 0, "the BE that ran dry had played everything");
   assert.equal(card.dropped[1], 16, "the lagging BE drops exactly what it never copied");
   assert.equal(played0 + card.dropped[0], a.written);
   assert.equal(played1 + card.dropped[1], a.written);
-  const lines: string[] = [];
-  drain(card.feNames, card.beNames, (l) => lines.push(l));
-  assert.deepEqual(lines, ["EVT t=0.000000 kind=xrun ctx=main fe=a be=s0 link=- at=period-walk n=16"]);
-  // Recovery (snd_pcm_recover): prepare, refill, start.
-  assert.equal(card.prepareFe(a), "");
   writeFrames(card, a, 5);
-  assert.equal(card.trigger(a, Cmd.Start), "");
+  assert.equal(feTrigger(card, a, Cmd.Start), "");
   assert.equal(state(card.bes[0]), "START");
   assert.equal(state(card.bes[1]), "START");
+  drain(card.feNames, card.beNames, (l) => lines.push(l));
+  // 10 ms at 8000 Hz: the outputs went 80 frames without a's data.
+  assert.deepEqual(lines, ["EVT t=0.010000 kind=xrun ctx=main fe=a be=s0 link=- at=be-start n=80"]);
+  assert.deepEqual([card.silent[0], card.silent[1]], [80, 80]);
   assert.equal(raceTotal(), 0);
 });
 
@@ -490,8 +501,8 @@ test("two FEs mixed into one BE saturate instead of wrapping", () => {
     const { card } = rig;
     const a = rig.fe("a");
     const b = rig.fe("b");
-    card.route(a, card.bes[0], true);
-    card.route(b, card.bes[0], true);
+    route(card, a, card.bes[0], true);
+    route(card, b, card.bes[0], true);
     openAndStart(card, a, value);
     openAndStart(card, b, value);
     rig.tick(0);
@@ -513,15 +524,15 @@ test("a fixed-rate BE sets the FE's rate whatever the order of its routes; two d
   const { card } = rig;
   const a = rig.fe("a");
   // The any-rate BE (index 0) is routed first, the 16 kHz one second.
-  card.route(a, card.bes[0], true);
-  card.route(a, card.bes[1], true);
-  assert.equal(card.openFe(a), "");
+  route(card, a, card.bes[0], true);
+  route(card, a, card.bes[1], true);
+  assert.equal(feOpen(card, a, 0, 0), "");
   assert.equal(a.params.rate, 16000);
   assert.equal(card.bes[0].params.rate, 16000);
-  card.closeFe(a);
+  feClose(card, a);
   assert.equal(a.params.rate, 8000, "a closed FE returns to the board's rate");
-  card.route(a, card.bes[2], true);
-  const err = card.openFe(a);
+  route(card, a, card.bes[2], true);
+  const err = feOpen(card, a, 0, 0);
   assert.match(err, /runs at 16000 Hz and .* at 48000 Hz; one FE cannot feed both/);
   assert.equal(a.state, FeState.Closed);
   assert.deepEqual(card.bes.map((be) => be.users), [0, 0, 0], "a refused open leaves every BE closed");
@@ -532,7 +543,7 @@ test("play with a frequency the FE's rate cannot carry changes nothing: no BE is
   const rig = makeRig();
   const { card } = rig;
   const a = rig.fe("a");
-  card.route(a, card.bes[0], true);
+  route(card, a, card.bes[0], true);
   const player = new Player(card);
   assert.match(player.play(a, 4000, -1), /frequency must be between 0 and 4000 Hz/);
   assert.equal(a.state, FeState.Closed);

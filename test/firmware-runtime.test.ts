@@ -6,11 +6,13 @@ import assert from "node:assert/strict";
 import { installEspruinoEnv } from "./support/espruino-env.ts";
 import { resetFirmwareState } from "./support/reset.ts";
 import { makeRig, type Rig } from "./support/rig.ts";
-import { FeState, LinkState, BE_STATE_NAMES, type FrontEnd } from "../firmware/dpcm.ts";
+import { FeState, LinkState, BE_STATE_NAMES, type FrontEnd } from "../firmware/dpcm/dpcm.ts";
 import { Player, TONE_AMPLITUDE } from "../firmware/player.ts";
 import { makeTone, fillTone, type Tone } from "../firmware/tone.ts";
 import { irq, irqEntry } from "../firmware/irq.ts";
-import { drain, raceTotal } from "../firmware/log.ts";
+import { raceTotal } from "../firmware/log.ts";
+import { drain } from "../firmware/log-print.ts";
+import { findLink, route, runtimeUpdate } from "../firmware/dpcm/graph.ts";
 
 const env = installEspruinoEnv();
 after(() => env.restore());
@@ -23,7 +25,7 @@ const PERIOD = 16;
 
 /** The left channel of what the player writes for `frames` frames of `frequency`, padded to whole periods. */
 function expectedStream(rig: Rig, frequency: number, frames: number, rate: number): number[] {
-  const tone = makeTone(frequency, rate, TONE_AMPLITUDE, rig.card.periodFrames, 4 * rig.card.periodFrames) as Tone;
+  const tone = makeTone(frequency, rate, TONE_AMPLITUDE, rig.card.board.params.periodFrames, 4 * rig.card.board.params.periodFrames) as Tone;
   const padded = Math.ceil(frames / PERIOD) * PERIOD;
   const buf = new Int16Array(padded * 2);
   fillTone(tone, buf, frames);
@@ -54,8 +56,8 @@ test("a timed tone routed to two BEs is played completely on each (played == wri
   const { card } = rig;
   const media = rig.fe("media");
   const player = new Player(card);
-  card.route(media, card.bes[0], true);
-  card.route(media, card.bes[1], true);
+  route(card, media, card.bes[0], true);
+  route(card, media, card.bes[1], true);
   const frames = 1000; // not a whole number of periods: the last one is padded
   assert.equal(player.play(media, 440, frames / 8000), "");
   let cycles = 0;
@@ -92,22 +94,22 @@ test("a reroute while running: the new BE starts primed where the old one was, t
   const media = rig.fe("media");
   const player = new Player(card);
   const nb = card.bes.length;
-  card.route(media, card.bes[0], true);
+  route(card, media, card.bes[0], true);
   const frames = 2000;
   assert.equal(player.play(media, 440, frames / 8000), "");
   for (let i = 0; i < 20; i++) cycle(rig, player);
-  const old = card.findLink(media, card.bes[0]);
+  const old = findLink(media, card.bes[0]);
   assert.ok(old);
   const at = old.pos;
   assert.ok(at > 0 && at < frames);
   // One runtime update that connects the new BE before it disconnects the old.
   card.switches[media.index * nb + 0] = 0;
   card.switches[media.index * nb + 1] = 1;
-  assert.equal(card.update(media), "");
-  const fresh = card.findLink(media, card.bes[1]);
+  assert.equal(runtimeUpdate(card, media), "");
+  const fresh = findLink(media, card.bes[1]);
   assert.ok(fresh);
   assert.equal(fresh.state, LinkState.Running);
-  assert.equal(card.findLink(media, card.bes[0]), null);
+  assert.equal(findLink(media, card.bes[0]), null);
   const want = expectedStream(rig, 440, frames, 8000);
   // Primed: both DMA buffers of the new BE hold the two periods after the old position.
   const primed = rig.sinks[1].periodBuffers().map((b) => left(Array.from(b)));
@@ -143,8 +145,8 @@ test("two FEs on one BE: each FE's frames are all counted, the BE stops once bot
   const media = rig.fe("media");
   const alert = rig.fe("alert");
   const player = new Player(card);
-  card.route(media, card.bes[0], true);
-  card.route(alert, card.bes[0], true);
+  route(card, media, card.bes[0], true);
+  route(card, alert, card.bes[0], true);
   assert.equal(player.play(media, 440, 0.2), "");
   for (let i = 0; i < 10; i++) cycle(rig, player);
   assert.equal(player.play(alert, 880, 0.05), "");

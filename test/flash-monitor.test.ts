@@ -241,7 +241,8 @@ describe("npm run flash", { concurrency: true }, () => {
     assert.equal(board(rig).machine.evaluate("DPCM.version"), FIRMWARE_VERSION);
     // it survives a reset: power off and on, and the firmware starts from Storage
     await board(rig).powerCycle();
-    assert.match(board(rig).machine.consoleText(), /^READY dpcm-espruino /m);
+    // READY follows once the timer task has been seen to fire (two periods of real time).
+    await waitFor(() => /^READY dpcm-espruino /m.test(board(rig).machine.consoleText()), "READY after the power cycle");
     assert.equal(board(rig).machine.evaluate("DPCM.version"), FIRMWARE_VERSION);
   });
 

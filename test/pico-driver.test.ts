@@ -1,5 +1,6 @@
-// The pico-wm8731 board driver (boards/pico-wm8731/*.ts, the firmware source
-// itself, run under tsx) against the register models: fake Espruino globals
+// The pico-wm8731 board (boards/pico-wm8731/board.ts and the drivers it builds
+// from its wiring, drivers/*: the firmware source itself, run under tsx)
+// against the register models: fake Espruino globals
 // (peek32/poke32 onto the models, E.getAddressOf, I2C1, digitalWrite,
 // require("timer")) stand in for the interpreter. Checks the register
 // sequence's outcome: what the models saw, what the outputs played, and the
@@ -11,6 +12,7 @@ import { FakeServices } from "./support/fake-services.ts";
 import { createPicoModels, type PicoModels } from "../emulator/boards/pico-wm8731.ts";
 import type { Board } from "../firmware/board.ts";
 import { Cmd, type StreamParams } from "../firmware/pcm.ts";
+import { CODEC } from "../boards/pico-wm8731/wiring.ts";
 
 interface Task {
   id: number;
@@ -324,4 +326,39 @@ test("the interrupt is an EXEC timer task at half the period, re-installed faste
   bringUp(board, "spk", 48000);
   assert.equal(tasks.length, 1, "replaced, not added");
   assert.ok(Math.abs(tasks[0].interval - (128 / 48000) * 500) < 1e-9, `interval ${tasks[0].interval}`);
+});
+
+test("the wiring is shared, the register knowledge is not: a wrong AF number in wiring.ts is a model fault", () => {
+  const af = CODEC.i2s.ck.af;
+  CODEC.i2s.ck.af = 7; // PB13 carries I2S2_CK on AF5 only
+  try {
+    const board = fresh();
+    const d = bringUp(board, "codec");
+    d.trigger(Cmd.Start);
+    advance(0.01);
+    assert.ok(
+      s.faults.some((f) => /PB13 \(I2S2_CK\) selects AF7; I2S2_CK is AF5/.test(f.message)),
+      s.faults.map((f) => f.message).join("; ") || "no fault",
+    );
+    assert.equal(m.codec.recorder.framesPlayed(), 0);
+  } finally {
+    CODEC.i2s.ck.af = af;
+  }
+});
+
+test("board and emulator model read the same wiring: I2S2_WS moved to PB12 plays fault-free", () => {
+  const pin = CODEC.i2s.ws.pin;
+  CODEC.i2s.ws.pin = "B12"; // the other I2S2_WS pin, also AF5 (on the Pico it drives LED2)
+  try {
+    const board = fresh();
+    const d = bringUp(board, "codec");
+    d.trigger(Cmd.Start);
+    advance(0.01);
+    assert.deepEqual(s.faults, []);
+    assert.equal(m.gpio.B.mode(12), "alternate");
+    assert.equal(m.gpio.B.mode(9), "input", "PB9 untouched");
+    assert.equal(m.codec.silentReason(), "");
+  } finally {
+    CODEC.i2s.ws.pin = pin;
+  }
 });

@@ -1,12 +1,16 @@
 // Espruino Pico (STM32F401CDU6) with a WM8731 codec on I2S2 and a MAX98357A
-// amplifier on I2S3. Wiring, clocking and sources: README.md.
+// amplifier on I2S3: the drivers (drivers/) built from the wiring
+// (wiring.ts), the interrupt, and completion polling. README.md: wiring,
+// clocking and sources.
 
-import { Board } from "../../firmware/board";
+import { Board, BoardBackEnd } from "../../firmware/board";
 import { StreamParams } from "../../firmware/pcm";
-import { I2sDmaDriver } from "./i2s-dma";
-import { Max98357a } from "./max98357a";
-import { DMA1_HIFCR, DMA1_HISR, GPIOA, GPIOB, SPI2, SPI2EN, SPI3, SPI3EN } from "./stm32";
-import { Wm8731 } from "./wm8731";
+import { I2sDmaDriver, I2sWiring } from "../../drivers/stm32f4/i2s-dma";
+import { TimPwmClock } from "../../drivers/stm32f4/pwm-clock";
+import { DMA1_HIFCR, DMA1_HISR } from "../../drivers/stm32f4/regs";
+import { Max98357a } from "../../drivers/max98357a";
+import { Wm8731 } from "../../drivers/wm8731";
+import { CODEC, SPK } from "./wiring";
 
 /**
  * 8 kHz stereo 16-bit, 128-frame periods (16 ms): JavaScript on the Pico
@@ -21,6 +25,24 @@ interface PollTimer {
   ms: number;
 }
 
+/** A back end of this board: its driver is an I2S port with DMA, which the board polls. */
+interface PicoBackEnd extends BoardBackEnd {
+  driver: I2sDmaDriver;
+}
+
+/** "I2S2 (PB13/PB9/PB15)": a port and its CK/WS/SD pins, for help(). */
+function portText(w: I2sWiring): string {
+  return w.name + " (P" + w.ck.pin + "/P" + w.ws.pin + "/P" + w.sd.pin + ")";
+}
+
+/** What the watchdog names when this port completes no period: its DMA stream, clock, enable bit and pins. */
+function checkText(w: I2sWiring): string {
+  return (
+    "DMA1 stream " + w.dmaStream + " channel " + w.dmaChannel + " (SPI" + w.name.charAt(3) + "_TX), PLLI2S (RCC_CR.PLLI2SRDY), " +
+    w.name + " I2SE and pins P" + w.ck.pin + "/P" + w.ws.pin + "/P" + w.sd.pin + " (AF" + w.ck.af + ")"
+  );
+}
+
 export function createPicoBoard(): Board {
   const poll: PollTimer = { handler: function () {}, id: -1, ms: (PARAMS.periodFrames / PARAMS.rate) * 500 };
 
@@ -30,52 +52,55 @@ export function createPicoBoard(): Board {
     if (poll.id >= 0) timer.remove(poll.id);
     poll.ms = ms;
     poll.id = timer.add({ type: "EXEC", fn: poll.handler, time: ms, interval: ms });
-    return "timer task every " + ms + " ms polling DMA1 HISR (streams 4, 5)";
+    return "timer task every " + ms + " ms polling DMA1 HISR (streams " + CODEC.i2s.dmaStream + ", " + SPK.i2s.dmaStream + ")";
   }
 
   function needPoll(ms: number): void {
     if (poll.id >= 0 && ms < poll.ms) schedule(ms);
   }
 
-  // I2S2 = SPI2: CK PB13, WS PB9, SD PB15, all AF5; DMA1 stream 4 channel 0 (SPI2_TX).
-  const codec = new I2sDmaDriver(
-    "codec",
-    { spi: SPI2, clockBit: SPI2EN, stream: 4, pins: [GPIOB, 13, 5, GPIOB, 9, 5, GPIOB, 15, 5] },
-    new Wm8731("codec"),
-    PARAMS.periodFrames,
-    needPoll,
-  );
-  // I2S3 = SPI3: CK PB3, WS PA4, SD PB5, all AF6; DMA1 stream 5 channel 0 (SPI3_TX); SD_MODE on A5.
-  const spk = new I2sDmaDriver(
-    "spk",
-    { spi: SPI3, clockBit: SPI3EN, stream: 5, pins: [GPIOB, 3, 6, GPIOA, 4, 6, GPIOB, 5, 6] },
-    new Max98357a("spk", A5),
-    PARAMS.periodFrames,
-    needPoll,
-  );
-  const drivers = [codec, spk];
+  // The one list of back ends: the card indexes it, and pollCompletions polls
+  // the same drivers in the same order. I2C1 is the bus CODEC.i2c.bus names.
+  const backEnds: PicoBackEnd[] = [
+    {
+      name: CODEC.name,
+      description:
+        "WM8731 headphone/line out on " + portText(CODEC.i2s) + ", " + CODEC.i2c.bus + " 0x" + CODEC.i2c.address.toString(16) +
+        ", MCLK " + CODEC.mclk.hz / 1e6 + " MHz on P" + CODEC.mclk.pin.pin,
+      checkHint: checkText(CODEC.i2s),
+      driver: new I2sDmaDriver(CODEC.name, CODEC.i2s, new Wm8731(CODEC.name, I2C1, CODEC.i2c, new TimPwmClock(CODEC.mclk)), PARAMS.periodFrames, needPoll),
+    },
+    {
+      name: SPK.name,
+      description: "MAX98357A speaker amp on " + portText(SPK.i2s) + ", SD_MODE on " + SPK.sdMode,
+      checkHint: checkText(SPK.i2s),
+      driver: new I2sDmaDriver(SPK.name, SPK.i2s, new Max98357a(SPK.name, SPK.sdMode), PARAMS.periodFrames, needPoll),
+    },
+  ];
+  // Every stream here is one of 4..7, whose flags are all in DMA1_HISR.
+  let tcMask = 0;
+  for (let i = 0; i < backEnds.length; i++) tcMask |= backEnds[i].driver.tcMask;
 
   return {
     name: "pico-wm8731",
     frontEnds: ["media", "alert"],
-    backEnds: [
-      { name: "codec", description: "WM8731 headphone/line out on I2S2 (PB13/PB9/PB15), I2C1 0x1a, MCLK 12 MHz on PA8", driver: codec },
-      { name: "spk", description: "MAX98357A speaker amp on I2S3 (PB3/PA4/PB5), SD_MODE on A5", driver: spk },
-    ],
+    backEnds: backEnds,
     params: PARAMS,
     periods: 4,
+    /** Main loop (boot). */
     startInterrupt: function (handler: () => void): string {
       poll.handler = handler;
       return schedule(poll.ms);
     },
+    /** Interrupt. */
     pollCompletions: function (elapsed: (backEndIndex: number, latencySeconds: number) => void): void {
-      // Both streams (4 and 5) report in DMA1_HISR. Clear the TC flags seen,
-      // in one write, before reading CT: a completion between the read and the
-      // clear still shows as a CT toggle.
+      // Read HISR once, clear the TC flags seen in one write, before each
+      // driver reads CT: a completion between the read and the clear still
+      // shows as a CT toggle.
       const hisr = peek32(DMA1_HISR);
-      const seen = hisr & (codec.tcMask | spk.tcMask);
+      const seen = hisr & tcMask;
       if (seen) poke32(DMA1_HIFCR, seen);
-      for (let i = 0; i < drivers.length; i++) drivers[i].poll(hisr, i, elapsed);
+      for (let i = 0; i < backEnds.length; i++) backEnds[i].driver.poll(hisr, i, elapsed);
     },
   };
 }

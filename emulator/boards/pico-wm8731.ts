@@ -3,6 +3,12 @@
 // I2S mode, TIM1 (the codec's MCLK) and the NVIC, each at its RM0368 address
 // (RM0368 §2.3 Table 1), a WM8731 at 0x1A on I2C1 fed by I2S2, and a
 // MAX98357A on I2S3 with SD_MODE on A5.
+//
+// Only the wiring is shared with the firmware (boards/pico-wm8731/wiring.ts:
+// which port, which pin, which bus): the models keep their own register
+// knowledge, so they check the drivers instead of agreeing with them. The
+// wiring's register numbers (SPI base, enable bits, AF numbers) are the
+// firmware's to use; a wrong one shows here as a fault.
 
 import { Machine, type MachineOptions } from "../machine.ts";
 import type { MachineServices, OutputRecorder, Peripheral } from "../hardware.ts";
@@ -10,10 +16,11 @@ import { Rcc, APB1ENR_SPI2EN, APB1ENR_SPI3EN } from "../stm32f401/rcc.ts";
 import { GpioPort, pinFunction, type PinFunction } from "../stm32f401/gpio.ts";
 import { Dma } from "../stm32f401/dma.ts";
 import { SpiI2s, SPI2_BASE, SPI3_BASE } from "../stm32f401/spi-i2s.ts";
-import { Tim1 } from "../stm32f401/tim1.ts";
+import { Tim1, TIM1_BASE } from "../stm32f401/tim1.ts";
 import { IRQ_TIM5, Nvic } from "../stm32f401/nvic.ts";
 import { Wm8731, WM8731_ADDRESS } from "../devices/wm8731.ts";
 import { Max98357a } from "../devices/max98357a.ts";
+import { CODEC, SPK } from "../../boards/pico-wm8731/wiring.ts";
 
 export interface PicoModelOptions {
   /** The codec does not answer on I2C (unpowered, miswired): every write NAKs. */
@@ -42,14 +49,14 @@ export interface PicoModels {
   outputs: OutputRecorder[];
 }
 
-/** The board's wiring (README.md "Wiring"), checked against the datasheet AF table as it is built. */
-export const PICO_WIRING = {
-  i2s2: [["B", 13, "I2S2_CK"], ["B", 9, "I2S2_WS"], ["B", 15, "I2S2_SD"]],
-  i2s3: [["B", 3, "I2S3_CK"], ["A", 4, "I2S3_WS"], ["B", 5, "I2S3_SD"]],
-  mclk: ["A", 8, "TIM1_CH1"],
-  ampSdMode: "A5",
-  i2c1: { scl: "B6", sda: "B7" },
+/** One I2S port of the wiring, by name: the model's own base address, enable bit and DMA request for it. */
+const I2S_PORTS = {
+  I2S2: { name: "SPI2", base: SPI2_BASE, enableBit: APB1ENR_SPI2EN, txRequest: "SPI2_TX", mckNote: "I2S2_MCK (PC6) is not bonded out on UFQFPN48" },
+  I2S3: { name: "SPI3", base: SPI3_BASE, enableBit: APB1ENR_SPI3EN, txRequest: "SPI3_TX", mckNote: "I2S3_MCK (PC7) is not bonded out on UFQFPN48" },
 } as const;
+
+/** A wired pin ("B13") as the signal it carries, checked against the datasheet AF table (pinFunction throws otherwise). */
+type Wired = { pin: string };
 
 /** The models, on any MachineServices (the Machine, or a test's fake). */
 export function createPicoModels(services: MachineServices, options: PicoModelOptions = {}): PicoModels {
@@ -60,34 +67,40 @@ export function createPicoModels(services: MachineServices, options: PicoModelOp
     C: new GpioPort("C", services, rcc),
     H: new GpioPort("H", services, rcc),
   };
-  const pin = (p: readonly [string, number, string]): PinFunction => pinFunction(gpio[p[0] as "A" | "B"], p[1], p[2]);
+  const pin = (p: Wired, signal: string): PinFunction => {
+    const port = p.pin[0];
+    if (!(port in gpio)) throw new Error(`wiring: ${p.pin} is not a pin of this package`);
+    return pinFunction(gpio[port as keyof typeof gpio], Number(p.pin.slice(1)), signal);
+  };
   const dma = new Dma(services, rcc);
-  const spi2 = new SpiI2s(services, rcc, dma, {
-    name: "SPI2",
-    base: SPI2_BASE,
-    enableBit: APB1ENR_SPI2EN,
-    txRequest: "SPI2_TX",
-    pins: PICO_WIRING.i2s2.map(pin),
-    mckNote: "I2S2_MCK (PC6) is not bonded out on UFQFPN48",
-  });
-  const spi3 = new SpiI2s(services, rcc, dma, {
-    name: "SPI3",
-    base: SPI3_BASE,
-    enableBit: APB1ENR_SPI3EN,
-    txRequest: "SPI3_TX",
-    pins: PICO_WIRING.i2s3.map(pin),
-    mckNote: "I2S3_MCK (PC7) is not bonded out on UFQFPN48",
-  });
-  const tim1 = new Tim1(services, rcc, pin(PICO_WIRING.mclk));
+  const spi = (i2s: { name: string; ck: Wired; ws: Wired; sd: Wired }): SpiI2s => {
+    if (!(i2s.name in I2S_PORTS)) throw new Error(`wiring: no model of ${i2s.name} (this board models I2S2 and I2S3)`);
+    const port = I2S_PORTS[i2s.name as keyof typeof I2S_PORTS];
+    return new SpiI2s(services, rcc, dma, {
+      ...port,
+      pins: [pin(i2s.ck, `${i2s.name}_CK`), pin(i2s.ws, `${i2s.name}_WS`), pin(i2s.sd, `${i2s.name}_SD`)],
+    });
+  };
+  const codecPort = spi(CODEC.i2s);
+  const spkPort = spi(SPK.i2s);
+  const byName = (name: string): SpiI2s => {
+    const found = [codecPort, spkPort].find((p) => p.name === name);
+    if (!found) throw new Error(`wiring: nothing on ${name}; the Pico model expects SPI2 and SPI3 both wired`);
+    return found;
+  };
+  const spi2 = byName("SPI2");
+  const spi3 = byName("SPI3");
+  if (CODEC.mclk.timer !== TIM1_BASE) throw new Error("wiring: the codec's MCLK timer is not TIM1, the only timer modelled");
+  const tim1 = new Tim1(services, rcc, pin(CODEC.mclk.pin, "TIM1_CH1"));
   const nvic = new Nvic();
   const codec = new Wm8731(services, {
-    name: "codec",
+    name: CODEC.name,
     absent: options.codecAbsent,
     mclk: { hz: () => tim1.ch1Hz(), duty: () => tim1.ch1Duty(), problem: () => tim1.ch1Problem() },
   });
-  const amp = new Max98357a(services, { sdModePin: PICO_WIRING.ampSdMode, channel: options.ampChannel, name: "spk" });
-  spi2.connect(codec);
-  spi3.connect(amp);
+  const amp = new Max98357a(services, { sdModePin: SPK.sdMode, channel: options.ampChannel, name: SPK.name });
+  codecPort.connect(codec);
+  spkPort.connect(amp);
   return {
     rcc,
     gpio,
@@ -124,11 +137,13 @@ export function createPicoMachine(options: PicoOptions = {}): PicoBoard {
   // TIM5 is Espruino's utility timer: masking its NVIC line (ICER1 bit 18)
   // holds the EXEC timer tasks, as on the board.
   models.nvic.onEnableChange(() => machine.setTimerInterruptMasked(!models.nvic.isEnabled(IRQ_TIM5)));
-  machine.attachI2C("I2C1", WM8731_ADDRESS, models.codec);
-  // I2C1 is on PB6/PB7 (AF4) or PB8/PB9; the codec is wired to PB6 (SCL) / PB7 (SDA).
-  machine.i2c.I2C1!.validateSetup = (o) =>
-    o.scl === PICO_WIRING.i2c1.scl && o.sda === PICO_WIRING.i2c1.sda
+  // The model answers where a WM8731 with CSB low does (0x1a), not where the
+  // wiring says: a driver writing elsewhere gets a NAK.
+  const i2c = CODEC.i2c;
+  machine.attachI2C(i2c.bus, WM8731_ADDRESS, models.codec);
+  machine.i2c[i2c.bus]!.validateSetup = (o) =>
+    o.scl === i2c.scl && o.sda === i2c.sda
       ? ""
-      : `the WM8731 is wired to SCL ${PICO_WIRING.i2c1.scl} / SDA ${PICO_WIRING.i2c1.sda}; setup used SCL ${o.scl} / SDA ${o.sda}`;
+      : `the WM8731 is wired to SCL ${i2c.scl} / SDA ${i2c.sda}; setup used SCL ${o.scl} / SDA ${o.sda}`;
   return { machine, outputs: models.outputs, models };
 }

@@ -6,16 +6,24 @@ declare function poke32(address: number, value: number): void;
 /** Seconds since boot, as a float. */
 declare function getTime(): number;
 declare function print(...text: unknown[]): void;
+/** Base64 to a byte string (one character per byte). */
+declare function atob(base64: string): string;
 declare function setInterval(fn: () => void, ms: number): number;
 declare function setTimeout(fn: () => void, ms: number): number;
 declare function clearInterval(id: number): void;
 declare function clearTimeout(id: number): void;
-declare function digitalWrite(pin: Pin, value: boolean | number): void;
-declare function pinMode(pin: Pin, mode: string): void;
+declare function digitalWrite(pin: PinLike, value: boolean | number): void;
+declare function pinMode(pin: PinLike, mode: string): void;
 
 interface Pin {
   readonly __pin: never;
 }
+/**
+ * A pin object (A5) or its name ("A5"): Espruino resolves either
+ * (jshGetPinFromVar in src/jspin.c, used by digitalWrite, pinMode and
+ * jsvReadConfigObject for I2C.setup), so wiring data can name pins as strings.
+ */
+type PinLike = Pin | string;
 declare const B3: Pin;
 declare const B5: Pin;
 declare const B6: Pin;
@@ -34,7 +42,7 @@ declare const C7: Pin;
 declare const LED1: Pin;
 
 interface EspruinoI2C {
-  setup(options: { scl: Pin; sda: Pin; bitrate?: number }): void;
+  setup(options: { scl: PinLike; sda: PinLike; bitrate?: number }): void;
   /** Throws on a NAK. */
   writeTo(address: number, data: number[] | Uint8Array): void;
   readFrom(address: number, quantity: number): Uint8Array;
@@ -47,6 +55,11 @@ interface EspruinoE {
   getAddressOf(v: unknown, flatOnly: boolean): number;
   getSizeOf(v: unknown): number;
   on(event: string, fn: () => void): void;
+  /**
+   * A JavaScript function running machine code: at `addr`, or at offset
+   * `addr` of `data` (copied into a flat string). Absent on SAVE_ON_FLASH builds.
+   */
+  nativeCall?(addr: number, signature: string, data?: string): (...args: number[]) => unknown;
 }
 declare const E: EspruinoE;
 

@@ -1,6 +1,6 @@
 // Build a board's bundle only when its inputs changed. A bundle's inputs are
-// every file under firmware/ (so a changed firmware file always rebuilds),
-// the board's own folder, every source its source map names (a board may
+// every file under firmware/ and drivers/ (so a changed firmware or driver
+// file always rebuilds), the board's own folder, every source its source map names (a board may
 // import another's files), and the build's configuration (rollup.config.js,
 // tsconfig.json, package-lock.json for the compiler and minifier versions).
 // After a build, dist/.build/<board>.json records the SHA-256 of each input
@@ -52,7 +52,12 @@ function stampPath(root: string, board: string): string {
 
 /** The files a board's bundle is built from (repository-relative, sorted). */
 export function bundleInputs(board: string, root = "."): string[] {
-  const files = new Set<string>([...filesUnder(root, "firmware"), ...filesUnder(root, join("boards", board)), ...BUILD_CONFIG_FILES]);
+  const files = new Set<string>([
+    ...filesUnder(root, "firmware"),
+    ...filesUnder(root, "drivers"),
+    ...filesUnder(root, join("boards", board)),
+    ...BUILD_CONFIG_FILES,
+  ]);
   const map = join(root, "dist", `${board}.js.map`);
   if (existsSync(map)) {
     try {

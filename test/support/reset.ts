@@ -15,7 +15,7 @@ export function resetFirmwareState(): void {
   irq.deferredRuns = 0;
   irq.longestHandler = 0;
   irq.handlerErrors = 0;
-  irq.lastError = "";
+  irq.lastError = null;
 
   ring.time.fill(0);
   ring.kind.fill(0);

@@ -2,9 +2,12 @@
 // of tick() is one DMA period completing on one BE.
 import type { Board } from "../../firmware/board.ts";
 import type { StreamParams } from "../../firmware/pcm.ts";
-import { SinkDriver } from "../../firmware/sink.ts";
-import { Card, FrontEnd } from "../../firmware/dpcm.ts";
+import { SinkDriver } from "../../drivers/virtual-sink.ts";
+import { Card } from "../../firmware/dpcm/card.ts";
+import type { FrontEnd } from "../../firmware/dpcm/dpcm.ts";
 import { Cmd, CMD_NAMES, HW_TRIGGERS } from "../../firmware/pcm.ts";
+import { feCommitPeriod, feOpen, fePrepare, feTrigger, feWritable, feWriteView } from "../../firmware/dpcm/fe.ts";
+import { periodElapsed } from "../../firmware/dpcm/period.ts";
 
 /** A sink that counts its driver calls and keeps every period it played. */
 export class RecordingSink extends SinkDriver {
@@ -14,12 +17,19 @@ export class RecordingSink extends SinkDriver {
   output: number[];
   /** Called at the top of startup(): lets a test act "from an interrupt" mid-update. */
   onStartup: (() => void) | null;
+  /** Called at the top of periodBuffers() (priming, just before a link's section). */
+  onPeriodBuffers: (() => void) | null;
   constructor(periodFrames: number, rates: number[]) {
     super(periodFrames, rates);
     this.calls = { startup: 0, hwParams: 0, prepare: 0, hwFree: 0, shutdown: 0 };
     for (const name of CMD_NAMES.slice(0, HW_TRIGGERS)) this.calls[name.toLowerCase()] = 0;
     this.output = [];
     this.onStartup = null;
+    this.onPeriodBuffers = null;
+  }
+  periodBuffers(): Int16Array[] {
+    if (this.onPeriodBuffers) this.onPeriodBuffers();
+    return super.periodBuffers();
   }
   startup(): string {
     this.calls.startup++;
@@ -109,7 +119,7 @@ export function makeRig(options: RigOptions = {}): Rig {
     },
     tick(b: number): boolean {
       if (!sinks[b].advance()) return false;
-      card.periodElapsed(b, 0);
+      periodElapsed(card, b, 0);
       return true;
     },
   };
@@ -118,14 +128,14 @@ export function makeRig(options: RigOptions = {}): Rig {
 /** Write whole periods while the ring has room, each sample `value` (or value(frame) per frame). */
 export function writeFrames(card: Card, fe: FrontEnd, value: number | ((frame: number) => number), maxPeriods = Infinity): number {
   let periods = 0;
-  while (periods < maxPeriods && card.writable(fe) >= card.periodFrames) {
-    const view = card.writeView(fe);
-    for (let i = 0; i < card.periodFrames; i++) {
+  while (periods < maxPeriods && feWritable(fe) >= card.board.params.periodFrames) {
+    const view = feWriteView(fe);
+    for (let i = 0; i < card.board.params.periodFrames; i++) {
       const v = typeof value === "number" ? value : value(fe.applPtr + i);
       view[2 * i] = v;
       view[2 * i + 1] = v;
     }
-    card.commitPeriod(fe);
+    feCommitPeriod(fe);
     periods++;
   }
   return periods;
@@ -133,9 +143,9 @@ export function writeFrames(card: Card, fe: FrontEnd, value: number | ((frame: n
 
 /** Open, prepare, fill and START an FE (the routes must be set). Throws on an error. */
 export function openAndStart(card: Card, fe: FrontEnd, value: number | ((frame: number) => number) = 1000): void {
-  const steps = [card.openFe(fe), card.prepareFe(fe)];
+  const steps = [feOpen(card, fe, 0, 0), fePrepare(card, fe)];
   for (const err of steps) if (err) throw new Error(err);
   writeFrames(card, fe, value);
-  const err = card.trigger(fe, Cmd.Start);
+  const err = feTrigger(card, fe, Cmd.Start);
   if (err) throw new Error(err);
 }

@@ -17,7 +17,8 @@ import { TraceMap, type SourceMapInput } from "@jridgewell/trace-mapping";
 import { Machine, type StatementHook } from "../../../emulator/machine.ts";
 import { loadBundle, type BundleSource } from "../../../emulator/load-bundle.ts";
 import { createEmulatedBoard } from "../../../emulator/boards/registry.ts";
-import { KIND_NAMES, RACE_KINDS } from "../../../firmware/log.ts";
+import { KIND_NAMES, RACE_KINDS, Kind } from "../../../firmware/log.ts";
+import { BeState, FeState, LinkState } from "../../../firmware/dpcm/dpcm.ts";
 import { dryLine, type Mode, type Scenario, type ScenarioPlan } from "./scenarios.ts";
 import type { TraceRecorder } from "./trace.ts";
 
@@ -30,7 +31,7 @@ export const UNCAUGHT = "uncaught";
 /** The explorer's own check at the end of a run: see endStateProblems. */
 export const END_STATE = "end-state";
 export const FINDING_KINDS: readonly string[] = [...KIND_NAMES.slice(0, RACE_KINDS), HANDLER_ERROR, UNCAUGHT, END_STATE];
-const HANDLER_ERROR_INDEX = KIND_NAMES.indexOf(HANDLER_ERROR);
+const HANDLER_ERROR_INDEX = Kind.HandlerError;
 
 /** Virtual seconds the set-up commands run before the dry FE stops being written. */
 const SETTLE_SECONDS = 0.05;
@@ -55,7 +56,7 @@ export interface FwFe {
 }
 export interface FwNode {
   next: FwNode;
-  owner: { state: number; pos: number; fe: { name: string } } | null;
+  owner: { state: number; pos: number; emptyPeriods: number; fe: { name: string } } | null;
   poison: boolean;
 }
 export interface FwBe {
@@ -64,6 +65,7 @@ export interface FwBe {
   state: number;
   startCount: number;
   pauseCount: number;
+  suspendCount: number;
   feClients: FwNode;
   params: { rate: number; periodFrames: number };
 }
@@ -74,34 +76,30 @@ export interface FwDpcm {
   player: { voices: { tone: unknown }[] };
 }
 
-/** FE_STATE_NAMES[4] in firmware/dpcm.ts. */
-const FE_RUNNING = 4;
-/** BE_STATE_NAMES[4], LinkState.Running and LinkState.Paused in firmware/dpcm.ts. */
-const BE_START = 4;
-const LINK_RUNNING = 1;
-const LINK_PAUSED = 2;
-
 /**
  * The explorer's own detector, run on the firmware's state when a run ends
  * (the race detectors see a moment; this sees what was left behind): each
- * BE's start count must equal its running links, its paused count its paused
- * links, and a BE with neither must not be started.
+ * BE's start, pause and suspend counts must equal its running, paused and
+ * suspended links, and a BE with no running link must not be started.
  */
 export function endStateProblems(dpcm: FwDpcm): string[] {
   const problems: string[] = [];
   for (const be of dpcm.card.bes) {
     let running = 0;
     let paused = 0;
+    let suspended = 0;
     const head = be.feClients;
     let steps = 0;
     for (let n = head.next; n !== head && !n.poison && steps < 1000; n = n.next, steps++) {
-      if (n.owner?.state === LINK_RUNNING) running++;
-      else if (n.owner?.state === LINK_PAUSED) paused++;
+      if (n.owner?.state === LinkState.Running) running++;
+      else if (n.owner?.state === LinkState.Paused) paused++;
+      else if (n.owner?.state === LinkState.Suspended) suspended++;
     }
     if (be.startCount !== running) problems.push(`${be.name}: start count ${be.startCount}, running links ${running}`);
-    if (be.pauseCount !== paused) problems.push(`${be.name}: paused count ${be.pauseCount}, paused links ${paused}`);
-    if (be.state === BE_START && running === 0 && paused === 0) problems.push(`${be.name}: started with no running link (no STOP)`);
-    if (be.state !== BE_START && running > 0) problems.push(`${be.name}: ${running} running link(s) but the BE is not started`);
+    if (be.pauseCount !== paused) problems.push(`${be.name}: pause count ${be.pauseCount}, paused links ${paused}`);
+    if (be.suspendCount !== suspended) problems.push(`${be.name}: suspend count ${be.suspendCount}, suspended links ${suspended}`);
+    if (be.state === BeState.Start && running === 0) problems.push(`${be.name}: started with no running link (no STOP)`);
+    if (be.state !== BeState.Start && running > 0) problems.push(`${be.name}: ${running} running link(s) but the BE is not started`);
   }
   return problems;
 }
@@ -219,22 +217,22 @@ export async function runSchedule(
   machine.runFor(SETTLE_SECONDS);
   const fe = dpcm.card.fes[plan.dryFe];
   let errors = setupErrors(machine.console.text());
-  if (errors.length > 0 || fe.state !== FE_RUNNING) {
+  if (errors.length > 0 || fe.state !== FeState.Running) {
     throw new ScenarioSetupError(`scenario ${scenario.id} set-up failed on ${rig.name}: ${errors.join("; ") || fe.name + " is not running"}`);
   }
-  // 2. The application stops writing; the ring plays out to its last frame.
+  // 2. The application stops writing; the ring plays out to its last frame,
+  // and on at least one BE the buffer queued next is silence. The links of
+  // an FE need not be in step (a BE added later was primed with two periods
+  // at once); the first link whose silence starts playing is the xrun.
   machine.console.type(dryLine(plan.dryFe));
-  // Played out on at least one BE: the links of an FE need not be in step (a
-  // BE added later was primed with two periods at once), and the first link
-  // to run out is the one whose next period is an xrun.
   const dryOnSomeBe = (): boolean => {
     for (let n = fe.beClients.next; n !== fe.beClients && n.owner; n = n.next) {
-      if (n.owner.state === LINK_RUNNING && n.owner.pos >= fe.applPtr) return true;
+      if (n.owner.state === LinkState.Running && n.owner.emptyPeriods >= 1) return true;
     }
     return false;
   };
   machine.runFor(DRAIN_LIMIT_SECONDS, { until: dryOnSomeBe });
-  if (!dryOnSomeBe() || fe.state !== FE_RUNNING) {
+  if (!dryOnSomeBe() || fe.state !== FeState.Running) {
     throw new ScenarioSetupError(`scenario ${scenario.id} on ${rig.name}: ${fe.name} did not play out its ring while running`);
   }
   // 3. Hold the timer task off for one period: a completion is overdue on every running BE.

@@ -18,7 +18,7 @@
 // fe-state, be-state, be-start-count, log, race.
 
 import type { Machine } from "../../../emulator/machine.ts";
-import { BE_STATE_NAMES, FE_STATE_NAMES } from "../../../firmware/dpcm.ts";
+import { BE_STATE_NAMES, FE_STATE_NAMES } from "../../../firmware/dpcm/dpcm.ts";
 import type { FwDpcm } from "./runner.ts";
 
 export interface TraceEvent {

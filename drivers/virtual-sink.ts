@@ -1,9 +1,15 @@
 // A back end with no hardware behind it: two period buffers that "play" when
-// told to. The generic board clocks these from a timer; selftest() uses them
+// told to: ALSA's snd-dummy (sound/drivers/dummy.c) does the same, its
+// position moved by a timer. The boards made of sinks
+// (boards/common/sink-board.ts) clock these from a timer; selftest() uses them
 // to exercise the core without touching the board's real outputs.
+//
+// Implements BeDriver (firmware/board.ts). Each method says its context:
+// main loop, interrupt, or both (a critical section in the main loop, or the
+// interrupt).
 
-import { BeDriver } from "./board";
-import { Cmd, HW_TRIGGERS, StreamParams } from "./pcm";
+import { BeDriver } from "../firmware/board";
+import { Cmd, HW_TRIGGERS, StreamParams } from "../firmware/pcm";
 
 export class SinkDriver implements BeDriver {
   buffers: Int16Array[];
@@ -21,8 +27,13 @@ export class SinkDriver implements BeDriver {
   rate: number;
   /** Rates this sink accepts; a single entry makes it a fixed-rate BE. */
   rates: number[];
+  /** Frames a period, as prepared. */
+  periodFrames: number;
   /** An error startup() returns, to stand for hardware that does not answer. */
   startupError: string;
+  /** Told the period's length (seconds) after each prepare, so the board can poll fast enough. */
+  onPrepare: ((periodSeconds: number) => void) | null;
+  /** Context: main (boot). */
   constructor(periodFrames: number, rates: number[]) {
     this.buffers = [new Int16Array(periodFrames * 2), new Int16Array(periodFrames * 2)];
     this.playing = 0;
@@ -32,11 +43,15 @@ export class SinkDriver implements BeDriver {
     this.startedAt = 0;
     this.rate = rates[0];
     this.rates = rates;
+    this.periodFrames = periodFrames;
     this.startupError = "";
+    this.onPrepare = null;
   }
+  /** Context: main. */
   startup(): string {
     return this.startupError;
   }
+  /** Context: main. */
   hwParams(params: StreamParams): string {
     if (this.rates.length === 1) {
       params.rate = this.rates[0];
@@ -45,6 +60,7 @@ export class SinkDriver implements BeDriver {
     if (this.rates.indexOf(params.rate) < 0) return params.rate + " Hz not supported (" + this.rates.join(", ") + ")";
     return "";
   }
+  /** Context: main. */
   prepare(params: StreamParams): string {
     if (this.buffers[0].length !== params.periodFrames * 2) {
       this.buffers = [new Int16Array(params.periodFrames * 2), new Int16Array(params.periodFrames * 2)];
@@ -53,8 +69,11 @@ export class SinkDriver implements BeDriver {
     this.buffers[1].fill(0);
     this.playing = 0;
     this.rate = params.rate;
+    this.periodFrames = params.periodFrames;
+    if (this.onPrepare) this.onPrepare(params.periodFrames / params.rate);
     return "";
   }
+  /** Context: both (a critical section in the main loop, or the interrupt). */
   trigger(cmd: Cmd): void {
     this.triggers[cmd]++;
     if (cmd === Cmd.Start) {
@@ -72,17 +91,21 @@ export class SinkDriver implements BeDriver {
       this.startedAt = getTime();
     }
   }
+  /** Context: main. */
   hwFree(): void {
     this.running = false;
   }
+  /** Context: main. */
   shutdown(): void {}
+  /** Context: irq. */
   nextBuffer(): Int16Array {
     return this.buffers[this.playing ^ 1];
   }
+  /** Context: main. */
   periodBuffers(): Int16Array[] {
     return [this.buffers[this.playing], this.buffers[this.playing ^ 1]];
   }
-  /** One period played: the hardware moves to the other buffer. Returns false when idle. */
+  /** One period played: the hardware moves to the other buffer. Returns false when idle. Context: irq (the board's pollCompletions). */
   advance(): boolean {
     if (!this.running || this.paused) return false;
     this.playing ^= 1;

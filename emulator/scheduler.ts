@@ -1,0 +1,526 @@
+// Virtual time, the statement hook and the scheduler: what runs when.
+//
+// Time. Virtual time is kept as an integer number of nanoseconds (exact; a
+// double holds integers exactly up to 104 days) and reported in seconds. It
+// moves only when the firmware executes statements (each costs
+// `statementCostNs`), when a native call takes bus time (I2C), when the main
+// loop dispatches an event, and when the machine is idle and jumps to the next
+// event.
+//
+// Statement cost. Default 20 microseconds, for the Espruino Pico's STM32F401
+// at 84 MHz. The facts file measured the interpreter on a desktop x86 core at
+// about 1.9 us per iteration of an empty `for` loop (a loop iteration is a
+// handful of statement-level operations: test, update, body), and notes that
+// an 84 MHz microcontroller is one to two orders of magnitude slower: 19 to
+// 190 us per iteration. Espruino interprets straight from the source text, so
+// a typical firmware statement (a property walk, a call, an assignment) costs
+// about what a loop iteration does: 20 us sits at the fast end of that range,
+// which is the conservative choice for a race search (it packs the most
+// statements between two interrupts, not the fewest) and still makes
+// per-sample JavaScript at audio rates visibly impossible. Override with
+// MachineOptions.statementCostUs.
+//
+// Preemption. Every statement of firmware code calls `__p(siteId)` first
+// (see preempt.ts). `__p` counts the statement, advances time, and when an
+// EXEC timer task is due and none is running, runs it right there, inside the
+// paused main-loop code: the task never nests, and firings that fall due
+// while a task runs are dropped (counted in `droppedFirings`). The hot path is
+// three field updates and one compare; everything else is in `slowPath`,
+// which runs only when `nowNs` crosses `checkNs` (the next task due time, the
+// watchdog deadline, or -Infinity when a statement hook is installed). The
+// hook and the scheduler live in one class so that `__p` reads one object.
+//
+// The main loop. Between callbacks the machine is idle: `runLoop` picks the
+// earliest of a due EXEC task, a setTimeout/setInterval timer and a console
+// line, jumps time to it and dispatches it, until the end of the run.
+
+/** Return true to force the interrupt handler (the EXEC task) to run before this statement. */
+export type StatementHook = (siteId: number, statementIndex: number, inTask: boolean) => boolean | void;
+
+export interface RunOptions {
+  /** Statement hook for this run only (replaces machine.onStatement while the run lasts). */
+  onStatement?: StatementHook | null;
+  /** Checked after every event; the run stops early when it returns true. */
+  until?: () => boolean;
+}
+
+export interface MachineStats {
+  /** Statements executed in total (main loop and timer tasks). */
+  statements: number;
+  /** Statements executed inside EXEC timer tasks (the interrupt). */
+  interruptStatements: number;
+  /** EXEC timer task runs (natural and forced). */
+  taskRuns: number;
+  /** Of those, runs forced by a statement hook or fireInterrupt(). */
+  forcedTaskRuns: number;
+  /** EXEC firings dropped: due while a task ran, or coalesced while the firmware was busy or the line masked. */
+  droppedFirings: number;
+  /** Main-loop events dispatched (timeouts, intervals, console lines, E events). */
+  mainEvents: number;
+}
+
+/** Where an uncaught exception surfaced: loading code, a main-loop callback, a timer task, a console line. */
+export type UncaughtContext = "load" | "main" | "task" | "console";
+
+export interface SchedulerConfig {
+  /** Virtual time per statement, ns. */
+  statementCostNs: number;
+  /** Virtual time the idle loop spends dispatching one main-loop event, ns. */
+  dispatchCostNs: number;
+  /** Watchdog: the longest a main-loop callback (with the tasks it hosts) may run, ns (Infinity: none). */
+  maxCallbackNs: number;
+  /** Whether EXEC timer tasks fire on their own. */
+  execTasksFire: boolean;
+}
+
+/** What the scheduler needs from the machine around it. */
+export interface SchedulerHost {
+  /** Bring the peripherals that keep time up to now (before a task runs, after time jumps). */
+  syncPeripherals(): void;
+  /** An Error of the firmware's realm. */
+  makeError(message: string, kind?: "Error" | "InternalError"): Error;
+  /** Print and record an exception nobody caught. */
+  reportUncaught(error: unknown, context: UncaughtContext): void;
+  /** Run a line typed at the console (dispatched from the idle loop). */
+  runConsoleLine(line: string): void;
+}
+
+interface MainTimer {
+  id: number;
+  fn: (...args: unknown[]) => unknown;
+  args: unknown[];
+  dueNs: number;
+  intervalNs: number;
+  recur: boolean;
+}
+
+interface ExecTask {
+  id: number;
+  fn: () => unknown;
+  nextNs: number;
+  /** 0 for a one-shot task. */
+  intervalNs: number;
+}
+
+interface ConsoleInput {
+  atNs: number;
+  seq: number;
+  line: string;
+}
+
+export const NS_PER_S = 1e9;
+
+/** Virtual time, the `__p` statement hook, EXEC timer tasks, main-loop timers and the run loop. */
+export class Scheduler {
+  // ---- hot fields (touched by __p on every statement) ----------------------
+  /** Virtual time, integer nanoseconds. */
+  nowNs = 0;
+  /** Statements executed. */
+  statements = 0;
+  /** Site id of the statement most recently started. */
+  lastSite = -1;
+  /** __p takes the slow path when nowNs reaches this. */
+  private checkNs = Infinity;
+  /** Virtual time per statement, ns. */
+  readonly statementCostNs: number;
+
+  /** The preemption call every firmware statement makes (installed as `__p` in the context). */
+  readonly preemptionPoint: (siteId: number) => void;
+
+  // ---- counters --------------------------------------------------------------
+  private interruptStatements = 0;
+  private taskRuns = 0;
+  private forcedTaskRuns = 0;
+  private droppedFirings = 0;
+  private mainEvents = 0;
+
+  readonly dispatchCostNs: number;
+  readonly maxCallbackNs: number;
+
+  private timers: MainTimer[] = [];
+  /** Start of the current idle-loop iteration: Espruino times setTimeout from here. */
+  private lastIdleNs = 0;
+
+  private readonly tasks: ExecTask[] = [];
+  private nextTaskId = 1;
+  private nextTaskNs = Infinity;
+  private taskDepth = 0;
+  private autoFire: boolean;
+  private masked = false;
+  private pendingForced = false;
+
+  private readonly inputs: ConsoleInput[] = [];
+  private inputSeq = 0;
+
+  private hook: StatementHook | null = null;
+  private runHook: StatementHook | null | undefined = undefined;
+  private running = false;
+  private depth = 0;
+  private deadlineNs = Infinity;
+  private interrupted = false;
+
+  constructor(
+    config: SchedulerConfig,
+    private readonly host: SchedulerHost,
+  ) {
+    this.statementCostNs = config.statementCostNs;
+    this.dispatchCostNs = config.dispatchCostNs;
+    this.maxCallbackNs = config.maxCallbackNs;
+    this.autoFire = config.execTasksFire;
+
+    // The hot path. A closure over `s` (not `this`) so it can be called as a
+    // plain function from the context; fields are plain numbers on one
+    // object shape, so this compiles to a few loads and stores.
+    const s = this;
+    this.preemptionPoint = function __p(site: number): void {
+      s.lastSite = site;
+      s.statements++;
+      if ((s.nowNs += s.statementCostNs) >= s.checkNs) s.slowPath(site);
+    };
+  }
+
+  /** Virtual time in seconds. */
+  now(): number {
+    return this.nowNs / NS_PER_S;
+  }
+
+  get stats(): MachineStats {
+    return {
+      statements: this.statements,
+      interruptStatements: this.interruptStatements,
+      taskRuns: this.taskRuns,
+      forcedTaskRuns: this.forcedTaskRuns,
+      droppedFirings: this.droppedFirings,
+      mainEvents: this.mainEvents,
+    };
+  }
+
+  // ===== control from the host ====================================================
+
+  /** The statement hook (see Machine.onStatement). */
+  get onStatement(): StatementHook | null {
+    return this.hook;
+  }
+  set onStatement(hook: StatementHook | null) {
+    this.hook = hook;
+    this.updateCheck();
+  }
+
+  /** Whether EXEC tasks fire on their own (false: only forced runs). */
+  get execTasksFire(): boolean {
+    return this.autoFire;
+  }
+  set execTasksFire(on: boolean) {
+    if (on && !this.autoFire) {
+      // Re-align each periodic task to its first grid point after now.
+      for (const t of this.tasks) {
+        if (t.intervalNs > 0 && t.nextNs <= this.nowNs) {
+          t.nextNs += (Math.floor((this.nowNs - t.nextNs) / t.intervalNs) + 1) * t.intervalNs;
+        }
+      }
+      this.recomputeNextTask();
+    }
+    this.autoFire = on;
+    this.updateCheck();
+  }
+
+  /** Mask or unmask the timer task's interrupt line (see Machine.setTimerInterruptMasked). */
+  setTimerInterruptMasked(masked: boolean): void {
+    this.masked = masked;
+    this.updateCheck();
+  }
+
+  get timerInterruptMasked(): boolean {
+    return this.masked;
+  }
+
+  /** Ids of the EXEC timer tasks the firmware has added. */
+  get execTaskIds(): number[] {
+    return this.tasks.map((t) => t.id);
+  }
+
+  /** Whether a timer task is running right now. */
+  get inTask(): boolean {
+    return this.taskDepth !== 0;
+  }
+
+  /** Run an EXEC task now from the host (see Machine.fireInterrupt). */
+  fireInterrupt(taskId?: number): boolean {
+    if (this.taskDepth !== 0) return false;
+    const t = taskId === undefined ? this.tasks[0] : this.tasks.find((x) => x.id === taskId);
+    if (!t) return false;
+    this.forcedTaskRuns++;
+    this.runTask(t);
+    return true;
+  }
+
+  /** Run until virtual time `seconds`, processing due events in time order. */
+  runUntil(seconds: number, options: RunOptions = {}): void {
+    this.runLoop(Math.round(seconds * NS_PER_S), options);
+  }
+
+  /** Run for `seconds` of virtual time. */
+  runFor(seconds: number, options: RunOptions = {}): void {
+    this.runLoop(this.nowNs + Math.round(seconds * NS_PER_S), options);
+  }
+
+  /** Queue a console line at virtual time `atSeconds` (default now; never in the past). */
+  queueInput(line: string, atSeconds?: number): void {
+    const atNs = atSeconds === undefined ? this.nowNs : Math.max(this.nowNs, Math.round(atSeconds * NS_PER_S));
+    const item = { atNs, seq: this.inputSeq++, line };
+    // Keep the queue sorted by time, then by order typed.
+    let i = this.inputs.length;
+    while (i > 0 && this.inputs[i - 1]!.atNs > atNs) i--;
+    this.inputs.splice(i, 0, item);
+  }
+
+  // ===== what the firmware's globals call ===========================================
+
+  /** setTimeout / setInterval: returns Espruino's timer id. */
+  addTimer(fn: (...args: unknown[]) => unknown, ms: number, recur: boolean, args: unknown[]): number {
+    // Espruino reuses ids: one more than the highest id in use.
+    let id = 1;
+    for (const t of this.timers) if (t.id >= id) id = t.id + 1;
+    const intervalNs = Math.max(0, Math.round((Number(ms) || 0) * 1e6));
+    // Timed from the start of the current idle-loop iteration, as Espruino does.
+    const base = this.depth > 0 ? this.lastIdleNs : this.nowNs;
+    this.timers.push({ id, fn, args, dueNs: base + intervalNs, intervalNs, recur });
+    return id;
+  }
+
+  /** clearTimeout / clearInterval; undefined clears every timer. Throws the firmware's error for an unknown id. */
+  clearTimer(id: unknown, isTimeout: boolean): void {
+    if (id === undefined) {
+      this.timers = [];
+      return;
+    }
+    const i = this.timers.findIndex((t) => t.id === id);
+    if (i < 0) throw this.host.makeError(isTimeout ? "Unknown Timeout" : "Unknown Interval");
+    this.timers.splice(i, 1);
+  }
+
+  /** require("timer").add({type: "EXEC", ...}): first firing after `timeMs`, then every `intervalMs` (0: once). */
+  addExecTask(fn: () => unknown, timeMs: number, intervalMs: number): number {
+    const id = this.nextTaskId++;
+    const first = Math.max(0, Math.round((Number(timeMs) || 0) * 1e6));
+    const intervalNs = Math.max(0, Math.round((Number(intervalMs) || 0) * 1e6));
+    this.tasks.push({ id, fn, nextNs: this.nowNs + first, intervalNs });
+    this.recomputeNextTask();
+    return id;
+  }
+
+  /** require("timer").remove(id). */
+  removeExecTask(id: number): boolean {
+    const i = this.tasks.findIndex((t) => t.id === id);
+    if (i < 0) return false;
+    this.tasks.splice(i, 1);
+    this.recomputeNextTask();
+    return true;
+  }
+
+  /**
+   * Run `fn` as (or inside) the running JavaScript: sets up the watchdog for
+   * an outermost run, propagates exceptions. `idleStartNs`: when the idle-loop
+   * iteration that runs it began (setTimeout counts from there).
+   */
+  runGuarded<T>(fn: () => T, idleStartNs?: number): T {
+    const outer = this.depth === 0;
+    if (outer) {
+      this.lastIdleNs = idleStartNs ?? this.nowNs;
+      this.interrupted = false;
+      this.deadlineNs = this.maxCallbackNs === Infinity ? Infinity : this.nowNs + this.maxCallbackNs;
+      this.updateCheck();
+    }
+    this.depth++;
+    try {
+      return fn();
+    } finally {
+      this.depth--;
+      if (outer) {
+        this.deadlineNs = Infinity;
+        this.interrupted = false;
+        this.updateCheck();
+      }
+    }
+  }
+
+  /** Count a main-loop event and charge its dispatch time; returns when its idle-loop iteration began (ns). */
+  beginMainEvent(): number {
+    this.mainEvents++;
+    const idle = this.nowNs;
+    this.nowNs += this.dispatchCostNs;
+    return idle;
+  }
+
+  /** Run a main-loop callback with Espruino's uncaught-error handling. */
+  dispatchMain(fn: (...args: unknown[]) => unknown, args: unknown[], context: UncaughtContext): void {
+    const idle = this.beginMainEvent();
+    try {
+      this.runGuarded(() => fn.apply(undefined, args), idle);
+    } catch (e) {
+      this.host.reportUncaught(e, context);
+    }
+  }
+
+  // ===== internals ================================================================
+
+  private recomputeNextTask(): void {
+    let next = Infinity;
+    for (const t of this.tasks) if (t.nextNs < next) next = t.nextNs;
+    this.nextTaskNs = next;
+    this.updateCheck();
+  }
+
+  /** Where __p must leave the fast path next. */
+  private updateCheck(): void {
+    if (this.interrupted || this.hook !== null || this.runHook || (this.pendingForced && !this.masked)) {
+      this.checkNs = -Infinity;
+      return;
+    }
+    let c = this.deadlineNs;
+    if (this.taskDepth === 0 && this.autoFire && !this.masked && this.nextTaskNs < c) c = this.nextTaskNs;
+    this.checkNs = c;
+  }
+
+  private get activeHook(): StatementHook | null {
+    return this.runHook !== undefined ? this.runHook : this.hook;
+  }
+
+  /** Everything __p does besides counting: watchdog, hook, task firing. */
+  private slowPath(site: number): void {
+    if (this.interrupted) throw this.host.makeError("Execution Interrupted", "InternalError");
+    if (this.nowNs >= this.deadlineNs) {
+      this.interrupted = true;
+      this.updateCheck();
+      throw this.host.makeError(
+        `Execution Interrupted (emulator watchdog: ran ${(this.maxCallbackNs / NS_PER_S).toFixed(1)} s of virtual time without returning to the idle loop)`,
+        "InternalError",
+      );
+    }
+    const inTask = this.taskDepth !== 0;
+    const hook = this.activeHook;
+    let force = false;
+    if (hook !== null) force = hook(site, this.statements - 1, inTask) === true;
+    if (inTask) return;
+    if (this.masked) {
+      if (force) {
+        this.pendingForced = true; // the line is masked: the firing waits, as in the NVIC
+        this.updateCheck();
+      }
+      return;
+    }
+    if (this.autoFire && this.nextTaskNs <= this.nowNs) {
+      this.fireDueTask();
+    } else if (force || this.pendingForced) {
+      this.pendingForced = false;
+      const t = this.tasks[0];
+      if (t) {
+        this.forcedTaskRuns++;
+        this.runTask(t);
+      } else {
+        this.updateCheck();
+      }
+    }
+  }
+
+  /** The earliest due task fires: coalesced extra firings are dropped. */
+  private fireDueTask(): void {
+    let t: ExecTask | null = null;
+    for (const x of this.tasks) if (!t || x.nextNs < t.nextNs) t = x;
+    if (!t) return;
+    this.pendingForced = false;
+    if (t.intervalNs > 0) {
+      const missed = Math.floor((this.nowNs - t.nextNs) / t.intervalNs);
+      if (missed > 0) this.droppedFirings += missed;
+      t.nextNs += (missed + 1) * t.intervalNs;
+    } else {
+      this.tasks.splice(this.tasks.indexOf(t), 1);
+    }
+    this.recomputeNextTask();
+    this.runTask(t);
+  }
+
+  /** Run a timer task to completion (it may be inside paused main-loop code). */
+  private runTask(t: ExecTask): void {
+    this.host.syncPeripherals();
+    const before = this.statements;
+    const savedSite = this.lastSite;
+    this.taskRuns++;
+    this.taskDepth = 1;
+    this.updateCheck();
+    try {
+      this.runGuarded(() => t.fn());
+    } catch (e) {
+      this.host.reportUncaught(e, "task");
+    } finally {
+      this.taskDepth = 0;
+      this.interruptStatements += this.statements - before;
+      this.lastSite = savedSite;
+      // Firings that fell due while the task ran are dropped, not queued.
+      if (this.autoFire) {
+        for (let i = this.tasks.length - 1; i >= 0; i--) {
+          const x = this.tasks[i]!;
+          if (x.nextNs > this.nowNs) continue;
+          if (x.intervalNs > 0) {
+            const n = Math.floor((this.nowNs - x.nextNs) / x.intervalNs) + 1;
+            this.droppedFirings += n;
+            x.nextNs += n * x.intervalNs;
+          } else {
+            this.droppedFirings += 1;
+            this.tasks.splice(i, 1);
+          }
+        }
+      }
+      this.recomputeNextTask();
+    }
+  }
+
+  private runLoop(endNs: number, options: RunOptions): void {
+    if (this.running || this.depth > 0) throw new Error("machine: runFor/runUntil called while the machine is running");
+    this.running = true;
+    const until = options.until;
+    if (options.onStatement !== undefined) this.runHook = options.onStatement;
+    this.updateCheck();
+    try {
+      for (;;) {
+        if (until && until()) return;
+        const taskDue = this.autoFire && !this.masked ? this.nextTaskNs : Infinity;
+        const forcedDue = this.pendingForced && !this.masked && this.tasks.length > 0 ? this.nowNs : Infinity;
+        let timer: MainTimer | null = null;
+        for (const t of this.timers) if (!timer || t.dueNs < timer.dueNs) timer = t;
+        const timerDue = timer ? timer.dueNs : Infinity;
+        const input = this.inputs[0];
+        const inputDue = input ? input.atNs : Infinity;
+        const next = Math.min(taskDue, forcedDue, timerDue, inputDue);
+        if (next > endNs) break;
+        if (next > this.nowNs) this.nowNs = next;
+        this.host.syncPeripherals();
+        if (taskDue <= this.nowNs) {
+          this.fireDueTask();
+        } else if (forcedDue <= this.nowNs) {
+          this.pendingForced = false;
+          this.forcedTaskRuns++;
+          this.runTask(this.tasks[0]!);
+        } else if (timer && timerDue <= inputDue) {
+          if (timer.recur) {
+            timer.dueNs += timer.intervalNs;
+            // Never schedule into the past (an interval shorter than its callback).
+            if (timer.dueNs < this.nowNs) timer.dueNs = this.nowNs;
+          } else {
+            this.timers.splice(this.timers.indexOf(timer), 1);
+          }
+          this.dispatchMain(timer.fn, timer.args, "main");
+        } else if (input) {
+          this.inputs.shift();
+          this.host.runConsoleLine(input.line);
+        }
+      }
+      if (this.nowNs < endNs) this.nowNs = endNs;
+      this.host.syncPeripherals();
+    } finally {
+      this.running = false;
+      this.runHook = undefined;
+      this.updateCheck();
+    }
+  }
+}
