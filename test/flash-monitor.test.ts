@@ -421,7 +421,10 @@ describe("npm run monitor", { concurrency: true }, () => {
     await conn.close();
     child.kill("SIGINT");
     assert.equal(await exited, 0);
-    assert.match(readFileSync(join(out, "serial.log"), "utf8"), /^READY dpcm-espruino /m);
+    const log = /serial log: (\S+)/.exec(err)?.[1];
+    assert.ok(log && /serve-\d{8}-\d{6}\.log$/.test(log), `the served board's own log: ${err}`);
+    assert.match(readFileSync(log, "utf8"), /^READY dpcm-espruino /m);
+    assert.ok(!existsSync(join(out, "serial.log")), "not npm start's serial.log");
   });
 
   test("--summary of a raw capture (prompts, erase sequences, LOST) and of a missing file", async () => {

@@ -145,7 +145,10 @@ export function formatSummary(s: RunSummary): string {
       `(board ${s.board}, ${s.bundle}; wall ${s.wallSeconds.toFixed(2)} s)`,
   );
   const problems = verdictProblems(s.reports);
-  out.push(problems.length === 0 ? "  verdict: safe mode clean, every unsafe scenario found its race" : "  verdict: " + problems.join("; "));
+  // Say only what ran: a --mode safe run says nothing of unsafe scenarios.
+  const ran = new Set(s.reports.map((r) => r.mode));
+  const clean = [ran.has("safe") ? "safe mode clean" : "unsafe mode only (safe mode not run)", ran.has("unsafe") ? "every unsafe scenario found its race" : "unsafe mode not run"];
+  out.push(problems.length === 0 ? "  verdict: " + clean.join(", ") : "  verdict: " + problems.join("; "));
   return out.join("\n");
 }
 
