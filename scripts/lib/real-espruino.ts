@@ -104,9 +104,14 @@ export function findEspruino(build: EspruinoBuild = "stock", env: NodeJS.Process
 export function cleanConsole(raw: string, options: { keepBanner?: boolean } = {}): string {
   let s = raw;
   if (!options.keepBanner) s = stripBanner(s);
-  s = s.replace(/\r\n/g, "\n").replace(/[^\n]*\r\x1b\[J/g, "");
+  s = cleanLines(s);
   if (s.endsWith(">")) s = s.slice(0, -1);
   return s;
+}
+
+/** "\r\n" as "\n", and every erased prompt or input line (text up to "\r" ESC "[J") removed. */
+function cleanLines(s: string): string {
+  return s.replace(/\r\n/g, "\n").replace(/[^\n]*\r\x1b\[J/g, "");
 }
 
 /** The banner printed at start-up, ending with the donation URL and a blank line. */
@@ -143,6 +148,20 @@ export interface RunScriptOptions {
   files?: Record<string, string>;
 }
 
+/** Interpreters still running, killed when this process exits whatever the reason (none is left orphaned). */
+const live = new Set<ChildProcess>();
+let exitHookInstalled = false;
+function track(child: ChildProcess): void {
+  live.add(child);
+  child.on("close", () => live.delete(child));
+  if (!exitHookInstalled) {
+    exitHookInstalled = true;
+    process.on("exit", () => {
+      for (const c of live) c.kill("SIGKILL");
+    });
+  }
+}
+
 function binaryFor(options: { build?: EspruinoBuild; path?: string }): string {
   if (options.path) return options.path;
   const loc = findEspruino(options.build ?? "stock");
@@ -162,6 +181,7 @@ export function runEspruinoScript(code: string, options: RunScriptOptions = {}):
   for (const [name, text] of Object.entries(options.files ?? {})) writeFileSync(join(dir, name), text);
   const started = Date.now();
   const child = spawn(bin, ["script.js"], { cwd: dir, stdio: ["pipe", "pipe", "pipe"] });
+  track(child);
   let raw = "";
   let stderr = "";
   child.stdout.setEncoding("latin1").on("data", (d: string) => (raw += d));
@@ -210,6 +230,17 @@ export interface SessionOptions {
  */
 export class EspruinoSession {
   private raw = "";
+  /**
+   * The cleaned text of raw[0, stableRaw): whole lines, which no later
+   * output can change (an erased prompt reaches back to its line's start
+   * only), kept in pieces with their offsets so that since() costs what it
+   * returns, not the whole session (a soak prints megabytes).
+   */
+  private stableParts: string[] = [];
+  private stableStarts: number[] = [];
+  private stableLength = 0;
+  private stableRaw = 0;
+  private bannerChecked = false;
   private stderrText = "";
   private exited: Promise<EspruinoRun>;
   private waiters: Array<() => void> = [];
@@ -230,9 +261,11 @@ export class EspruinoSession {
       args.push("script.js");
     }
     const child = spawn(bin, args, { cwd: this.dir, stdio: ["pipe", "pipe", "pipe"] });
+    track(child);
     this.child = child;
     child.stdout!.setEncoding("latin1").on("data", (d: string) => {
       this.raw += d;
+      this.advanceStable();
       this.wake();
     });
     child.stderr!.setEncoding("latin1").on("data", (d: string) => (this.stderrText += d));
@@ -285,19 +318,55 @@ export class EspruinoSession {
     return this.done;
   }
 
+  /** Move whole lines of raw output into the stable, cleaned pieces. */
+  private advanceStable(): void {
+    if (!this.bannerChecked) {
+      // The banner ends in a blank line; until it is whole (or clearly absent) nothing is stable.
+      const m = BANNER.exec(this.raw);
+      if (m) this.stableRaw = m[0].length;
+      else if (this.raw.length < 600 && /^(?:\r?\n)? ____/.test(this.raw)) return;
+      this.bannerChecked = true;
+    }
+    const end = this.raw.lastIndexOf("\n") + 1;
+    if (end <= this.stableRaw) return;
+    const piece = cleanLines(this.raw.slice(this.stableRaw, end));
+    this.stableRaw = end;
+    if (!piece) return;
+    this.stableStarts.push(this.stableLength);
+    this.stableParts.push(piece);
+    this.stableLength += piece.length;
+  }
+
+  /** The cleaned text of the output not yet stable (the current line). */
+  private tailText(): string {
+    if (!this.bannerChecked) return cleanConsole(this.raw);
+    let s = cleanLines(this.raw.slice(this.stableRaw));
+    if (s.endsWith(">")) s = s.slice(0, -1);
+    return s;
+  }
+
   /** All console output so far, cleaned (see cleanConsole). */
   text(): string {
-    return cleanConsole(this.raw);
+    return this.stableParts.join("") + this.tailText();
   }
 
   /** A position in the output (for since()). */
   mark(): number {
-    return this.text().length;
+    return this.stableLength + this.tailText().length;
   }
 
   /** Cleaned output after a mark. */
   since(mark: number): string {
-    return this.text().slice(mark);
+    if (mark >= this.stableLength) return this.tailText().slice(mark - this.stableLength);
+    // The last piece starting at or before the mark.
+    let lo = 0;
+    let hi = this.stableParts.length - 1;
+    while (lo < hi) {
+      const mid = (lo + hi + 1) >> 1;
+      if (this.stableStarts[mid]! <= mark) lo = mid;
+      else hi = mid - 1;
+    }
+    return this.stableParts[lo]!.slice(mark - this.stableStarts[lo]!) + this.stableParts.slice(lo + 1).join("") + this.tailText();
   }
 
   /** Send one console line (a "\n" is added). */
