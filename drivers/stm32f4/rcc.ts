@@ -10,6 +10,7 @@
 
 import { setBits } from "./io";
 import { I2SSRC, PLLI2SON, PLLI2SRDY, RCC_CFGR, RCC_CR, RCC_PLLCFGR, RCC_PLLI2SCFGR } from "./regs";
+import { decimal } from "../../firmware/format";
 
 /**
  * VCO input of the main PLL and PLLI2S (the F401 has one PLLM for both):
@@ -39,7 +40,7 @@ export function i2sClockHz(): number {
 /** Start PLLI2S (shared by SPI2 and SPI3) unless it already runs our setting: "" or an error. Main loop only. */
 export function startPllI2s(): string {
   const n = plli2sN();
-  if (n < 192 || n > 432) return "PLLI2S: VCO input " + vcoInputHz() / 1e6 + " MHz gives no valid PLLI2SN";
+  if (n < 192 || n > 432) return "PLLI2S: VCO input " + decimal(vcoInputHz() / 1e6, 6) + " MHz gives no valid PLLI2SN";
   // RCC_PLLI2SCFGR: PLLI2SN bits 14:6, PLLI2SR bits 30:28.
   const want = (PLLI2S_R << 28) | (n << 6);
   const mask = (7 << 28) | (511 << 6);

@@ -123,12 +123,16 @@ export interface PicoBoard {
   models: PicoModels;
 }
 
-/** A Machine for dist/pico-wm8731.js: BOARD PICO_R1_3, 5100 JsVars, LED1 = B2, the models mapped and wired. */
+/**
+ * A Machine for dist/pico-wm8731.js: BOARD PICO_R1_3, 5100 JsVars of 16 bytes, buffers flat above 17
+ * bytes (JSV_FLAT_STRING_BREAK_EVEN with 13-bit references, src/jsutils.h), LED1 = B2, the models mapped and wired.
+ */
 export function createPicoMachine(options: PicoOptions = {}): PicoBoard {
   const { codecAbsent, ampChannel, hseHz, ...machineOptions } = options;
   const machine = new Machine({
     board: "PICO_R1_3",
     jsVarTotal: 5100,
+    flatThresholdBytes: 17,
     ...machineOptions,
     pinAliases: { LED1: "B2", ...(machineOptions.pinAliases ?? {}) },
   });
