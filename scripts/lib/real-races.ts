@@ -1,37 +1,35 @@
 // The race explorer's historical scenarios on the real interpreter, with the
-// interrupt really preempting: the timer build (`espruino-timer`, whose EXEC
-// timer tasks fire from a POSIX timer and run between two statements of the
-// running JavaScript, as on a board) runs the generic bundle as flashed, and
-// one run types the explorer's console lines (scripts/lib/explorer/) for a
-// scenario, then fires the firmware's own interrupt entry once, from a
-// one-shot timer task started at a chosen offset before the window line.
-// Sweeping the offset moves where the interrupt lands in the window: the
-// real-time counterpart of the explorer's boundary search.
+// interrupt really preempting (issue 8, part 3). The timer build
+// (`espruino-timer`: EXEC timer tasks fire from a POSIX timer and run at the
+// next statement boundary of the running JavaScript, as on a board) runs
+// the generic bundle as built, and each run types the explorer's console
+// lines for a scenario (read from its own definitions, see
+// historicalScenarios), with the interrupt's phase aimed in microseconds.
+// What a run does, and why, is in batchLine (the interpreter side) and
+// sweep (the aims). In short: the set-up lines with the board's timer task
+// firing on its own; the dry FE's application stops writing; once its
+// links are nearly played out the handler is held off (irq.masked: a
+// firing only sets pending) until two completions with no data are overdue,
+// as the explorer holds its timer task; then the window line, with one
+// interrupt in it, from either
+//  - the board's own timer task, its next firing aimed `lead` microseconds
+//    into the window (a firing is caught first, then the wait is timed), or
+//  - ANCHORED: a one-shot EXEC task running the board's interrupt entry,
+//    started when the window makes its k-th log record (in unsafe mode the
+//    unguarded list and count changes record themselves), `lead`
+//    microseconds after it: the window's own pace, which the host varies by
+//    more than a race's width, no longer moves the aim.
+// The findings of a run are the log ring's records from the window on (kind
+// and context, as the explorer reports them), the race counts' difference,
+// and the explorer's end-state check.
 //
-// One run, in the interpreter (one console line does steps 2 to 6, so no
-// console round trip sits between them):
-//  1. the scenario's set-up lines, typed with the board's own timer task
-//     firing (every half period), then SETTLE_MS of play;
-//  2. the dry front end's application stops writing (the explorer's
-//     dryLine) and the line busy-waits, preempted by the timer task, until
-//     every running link of that FE has less than a period left;
-//  3. the board's timer task is removed (its function, the firmware's
-//     irqEntry, kept: `require("timer").list()` gives it) and the line waits
-//     two more of the FE's periods: completions are overdue on every running
-//     BE, so the interrupt, wherever it lands, finds the FE dry (the xrun);
-//     the run is VALID only if no handler ran meanwhile and the FE is still
-//     RUNNING (the explorer's set-up, which it enforces by holding the task);
-//  4. `unsafe(true)` in unsafe mode, then `races()` (the counts before);
-//  5. a one-shot EXEC task at `offsetUs` runs the firmware's irqEntry once
-//     (wrapped to note getTime() as it starts: where it landed), and the
-//     window line runs at once;
-//  6. the board's timer task is added back with its interval;
-//  7. after TAIL_MS (the main loop prints the log ring) `races()` again, and
-//     the explorer's end-state check (start, pause and suspend counts
-//     against the links) run at the prompt.
-// The findings of a run are the RACE lines printed from the window on (kind
-// and ctx, as the explorer reports them), the RACES counts' difference, and
-// END lines (end-state problems).
+// Measured on this build (see test/real-races.test.ts and npm run bench):
+// the interrupt lands only at some statement boundaries, and a firing that
+// comes while a function is being entered waits for the next firing
+// (src/jsparse.c: entering a function sets execInfo.execute afresh, and the
+// EXEC_RUN_INTERRUPT_JS flag is lost; the queued task runs at the next
+// firing or when the main loop goes idle). About a third of the firings
+// aimed into a window land in it.
 
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
@@ -111,9 +109,9 @@ export async function historicalScenarios(fes: string[], bes: string[]): Promise
 export type RaceMode = "safe" | "unsafe";
 
 /** Wall milliseconds of play after the set-up lines (the explorer's SETTLE_SECONDS is 0.05 virtual). */
-export const SETTLE_MS = 50;
+export const SETTLE_MS = 30;
 /** Wall milliseconds after the window: the main loop prints the log ring (the explorer's TAIL_SECONDS is 0.06). */
-export const TAIL_MS = 60;
+export const TAIL_MS = 30;
 /** Longest wait for the dry FE's ring to play out, seconds (in the interpreter). */
 const DRY_LIMIT_S = 1;
 
@@ -121,7 +119,7 @@ const DRY_LIMIT_S = 1;
 export interface RealRaceRun {
   scenario: number;
   mode: RaceMode;
-  /** Where the board's next firing was aimed: microseconds after the window's start. */
+  /** Where the interrupt was aimed: microseconds after the window's start, or (anchored) after the anchor record. */
   leadUs: number;
   /** Whether the set-up held: the dry FE still RUNNING after the hold, and a firing caught to time the window from. */
   valid: boolean;
@@ -135,10 +133,20 @@ export interface RealRaceRun {
   inside: boolean;
   /** Handler runs deferred by a critical section during the window. */
   deferred: number;
+  /** Which of the window's records the one-shot was started from (0-based), or -1: the board's own firing aimed `leadUs` in. */
+  anchor: number;
+  /** Anchored runs: microseconds from the window's start to the record that started the one-shot, or null. */
+  anchorUs: number | null;
   /** RACE records by kind from the window on (the RACES counts' difference). */
   races: Record<string, number>;
-  /** The RACE lines printed from the window on. */
+  /** The races recorded from the window on: "RACE kind=<kind> ctx=<irq|main> t_us=<us after the window's start>". */
   raceLines: string[];
+  /**
+   * Microseconds from the window's start to each record the main loop made in
+   * it (ctx=main RACE lines: in unsafe mode, the unguarded list and count
+   * changes), in the order made: where the window touches shared state.
+   */
+  mainRecordsUs: number[];
   /** The explorer's end-state problems, one a line. */
   endState: string[];
   /** Whether the scenario's expected finding (kind, and ctx when it names one) was seen. */
@@ -155,23 +163,29 @@ export function parseRaces(line: string): Record<string, number> {
 }
 
 /**
- * The in-interpreter part of a run, one console line typed after the
- * set-up lines: after SETTLE_MS it stops the dry FE's application, polls
- * (every millisecond, so the main loop still refills the other FE) until
- * every running link of the dry FE has at most one period left, then, in
- * one go: holds the handler off (irq.masked, so a firing only sets
- * pending) for as many periods as it takes to leave two completions with
- * no data overdue on every running BE (the explorer's set-up), unsafe(true)
- * in unsafe mode, races(), catches a firing of the board's task, waits so
- * that the next one comes `leadUs` into the window, unmasks and runs the
- * window line. It prints a WINDOW line: ok (1: the dry FE still RUNNING
- * after the hold, 2: a firing caught to time the window from), the task's
- * interval, where the handler first ran (microseconds after the window's
- * start; -1: not before the window ended), the window's length, handler
- * runs and deferred runs in it. After TAIL_MS: races(), the end-state
- * check, `teardown`, and "RUN done".
+ * A BATCH of runs of one scenario, one console line: for each aim in turn
+ * (a CYCLE, all in the interpreter, so no console round trip sits in it):
+ *  1. the scenario's set-up lines, then SETTLE_MS of play;
+ *  2. the dry FE's application stops writing, and a poll every millisecond
+ *     (the main loop still refills the other FE) waits until every running
+ *     link of the dry FE has at most one period left;
+ *  3. then in one go: unsafe(true) in unsafe mode; the handler held off
+ *     (irq.masked, so a firing only sets pending) for as many periods as
+ *     leave two completions with no data overdue on every running BE (the
+ *     explorer's set-up); a firing of the board's task caught, and a wait so
+ *     that the next one comes the aim into the window; unmasked; the window
+ *     line; a WINDOW line: ok (1: the dry FE still RUNNING after the hold,
+ *     2: a firing caught to time the window from), the task's interval,
+ *     where the handler first ran (microseconds after the window's start;
+ *     -1: not before it ended), the window's length, handler runs and
+ *     deferred runs in it, the race counts before it;
+ *  4. TAIL_MS later: a REC line for each record the log ring took since the
+ *     window began (kind index, context, microseconds after the start),
+ *     races(), the end-state check (END lines), `teardown`, "RUN done".
+ * A cycle whose counts moved beyond the unsafe baseline ends the batch (the
+ * teardown may not undo what a race did); the last prints "BATCH done".
  */
-export function runLine(s: RealScenario, mode: RaceMode, leadUs: number, teardown: string): string {
+export function batchLine(s: RealScenario, mode: RaceMode, leadsUs: number[], teardown: string, anchors: number[] = []): string {
   const P = "RR.f.params.periodFrames";
   const go = [
     // unsafe(true) first: what it prints drains during the hold (the window must not wait on a full output buffer).
@@ -180,35 +194,113 @@ export function runLine(s: RealScenario, mode: RaceMode, leadUs: number, teardow
     `RR.q.masked=true;RR.q.pending=false;RR.w=getTime()`,
     `while(getTime()-RR.w<(m+2)*${P}/RR.f.params.rate){RR.x++;}`,
     `RR.st=RR.f.state;RR.ok=RR.st===${FeState.Running}?1:0`,
-    // The race counts before the window, printed after it.
-    `RR.c0=DPCM.ring.counts.join(",")`,
-    // Catch a firing, then wait so that the next one comes leadUs into the window; when the
+    `RR.c0=DPCM.ring.counts.join(",");RR.r0=DPCM.ring.written`,
+    // The board's timer task interval now (a stream's rate may have shortened it). list() is
+    // indexed by task id, and may miss a task while it is being fired.
+    `RB.I=0;RR.w=getTime();while(!RB.I&&getTime()-RR.w<0.1){RB.T=require("timer").list();for(var k in RB.T)if(RB.T[k].type==="EXEC"){RB.I=RB.T[k].interval/1000;RB.E=RB.T[k].fn;}}`,
+    // Catch a firing, then wait so that the next one comes the aim into the window; when the
     // wait overran (the host descheduled the interpreter, and that firing came already), again.
-    `for(RR.t=0;RR.t<20;RR.t++){RR.q.pending=false;RR.w=getTime();while(!RR.q.pending&&getTime()-RR.w<3*RR.I){RR.x++;}` +
-      `if(!RR.q.pending)break;RR.q.pending=false;RR.w=getTime();while(getTime()-RR.w<RR.I-${(leadUs / 1e6).toFixed(6)}){RR.x++;}if(!RR.q.pending){RR.ok+=2;break;}}`,
+    `for(RR.t=0;RR.t<20;RR.t++){RR.q.pending=false;RR.w=getTime();while(!RR.q.pending&&getTime()-RR.w<3*RB.I){RR.x++;}` +
+      `if(!RR.q.pending)break;RR.q.pending=false;RR.w=getTime();while(getTime()-RR.w<RB.I-RR.lead/1e6){RR.x++;}if(!RR.q.pending){RR.ok+=2;break;}}`,
     // Note when the handler first runs (the task's own run, or a run deferred to a section's end).
     `RR.q.handler=function(){if(RR.land<0)RR.land=getTime();RR.H();}`,
+    // Anchored: the (A+1)-th record the window makes starts a one-shot EXEC task running the
+    // board's interrupt entry the aim after it (the log ring's counter, watched through an accessor).
+    `if(RB.A[RB.i]>=0){RR.wv=DPCM.ring.written;Object.defineProperty(DPCM.ring,"written",{configurable:true,enumerable:true,get:function(){return RR.wv;},` +
+      `set:function(v){RR.wv=v;if(++RR.n===RB.A[RB.i]+1){RR.at=getTime();require("timer").add({type:"EXEC",fn:RB.E,time:RB.L[RB.i]/1000});}}});}`,
     `RR.h1=RR.q.handlerRuns;RR.d1=RR.q.deferredRuns;RR.q.pending=false;RR.q.masked=false;RR.w0=getTime()`,
     s.window,
-    `RR.w1=getTime();RR.h2=RR.q.handlerRuns;RR.d1=RR.q.deferredRuns-RR.d1;RR.q.handler=RR.H`,
-    `RR.done()`,
+    `RR.w1=getTime();RR.h2=RR.q.handlerRuns;RR.d1=RR.q.deferredRuns-RR.d1`,
+    `if(RB.A[RB.i]>=0){delete DPCM.ring.written;DPCM.ring.written=RR.wv;}`,
+    `RB.done()`,
   ].join(";");
-  const done =
-    `print("WINDOW ok="+RR.ok+" interval_us="+Math.round(RR.I*1e6)+" land_us="+(RR.land<0?-1:Math.round((RR.land-RR.w0)*1e6))+` +
-    `" window_us="+Math.round((RR.w1-RR.w0)*1e6)+" runs="+(RR.h2-RR.h1)+" deferred="+RR.d1+" fe_state="+RR.st+" near_ms="+Math.round(RR.dt*1000)+" syncs="+RR.t+" counts="+RR.c0);` +
-    `setTimeout(function(){races();${END_STATE_LINE};${teardown};print("RUN done")},${TAIL_MS})`;
-  const setup = [
-    `RR={f:DPCM.card.fes[${s.dryFe}],q:DPCM.irq,H:DPCM.irq.handler,I:0,t:0,L:null,w:0,g:0,x:0,ok:0,st:-1,dt:0,land:-1,w0:0,w1:0,h1:0,h2:0,d1:0}`,
-    // The board's timer task interval (list() is indexed by task id, and may miss a task while it is being fired).
-    `RR.g=getTime();while(!RR.I&&getTime()-RR.g<1){RR.L=require("timer").list();for(var k in RR.L)if(RR.L[k].type==="EXEC")RR.I=RR.L[k].interval/1000;}`,
-    // -1 until every running link of the FE has at most one period left; then 1 if one has a period, else 0.
-    `RR.near=function(){var f=RR.f,r=0,m=0;if(f.state!==${FeState.Running})return -1;for(var n=f.beClients.next;n!==f.beClients&&n.owner;n=n.next){if(n.owner.state!==${LinkState.Running})continue;r++;var left=f.applPtr-n.owner.pos;if(left>${P})return -1;if(left>0)m=1;}return r>0?m:-1;}`,
-    `RR.go=function(m){${go}}`,
-    `RR.done=function(){${done}}`,
+  const done = [
+    `print("WINDOW ok="+RR.ok+" interval_us="+Math.round(RB.I*1e6)+" land_us="+(RR.land<0?-1:Math.round((RR.land-RR.w0)*1e6))+` +
+      `" window_us="+Math.round((RR.w1-RR.w0)*1e6)+" runs="+(RR.h2-RR.h1)+" deferred="+RR.d1+" anchor_us="+(RR.at<0?-1:Math.round((RR.at-RR.w0)*1e6))+" counts="+RR.c0)`,
+    `setTimeout(RB.tail,${TAIL_MS})`,
+  ].join(";");
+  const baselineKinds = JSON.stringify(UNSAFE_BASELINE_KINDS.map((k) => KIND_NAMES.indexOf(k)));
+  const tail = [
+    `RR.q.handler=RR.H;var g=DPCM.ring,i,j`,
+    `if(RR.ok)for(i=RR.r0;i<g.written;i++){j=i%g.kind.length;print("REC kind="+g.kind[j]+" ctx="+g.ctx[j]+" t_us="+Math.round((g.time[j]-RR.w0)*1e6));}`,
+    `var c1=g.counts.join(",")`,
+    "races()",
+    END_STATE_LINE,
+    teardown,
+    `print("RUN done")`,
+    // Only the unguarded changes themselves (unsafe mode's baseline) may have moved the counts.
+    `var a=RR.c0.split(","),b=c1.split(","),beyond=false;if(RR.ok)for(i=0;i<${RACE_KINDS};i++)if(a[i]!==b[i]&&${baselineKinds}.indexOf(i)<0)beyond=true`,
+    `RB.i++;if(beyond||RB.i>=RB.L.length){print("BATCH done");return;}setTimeout(RB.cycle,1)`,
+  ].join(";");
+  const cycle = [
+    `RR={f:DPCM.card.fes[${s.dryFe}],q:DPCM.irq,H:DPCM.irq.handler,t:0,w:0,g:0,x:0,ok:0,st:-1,land:-1,w0:0,w1:0,h1:0,h2:0,d1:0,r0:0,c0:"",n:0,at:-1,wv:0,lead:RB.A[RB.i]>=0?3000:RB.L[RB.i]}`,
+    ...s.setup,
+    `setTimeout(RB.start,${SETTLE_MS})`,
+  ].join(";");
+  const start = [
     `DPCM.player.voices[${s.dryFe}].tone=null;RR.g=getTime()`,
-    `RR.iv=setInterval(function(){var m=RR.near();if(m<0&&getTime()-RR.g<${DRY_LIMIT_S})return;clearInterval(RR.iv);RR.dt=getTime()-RR.g;if(m<0){RR.st=RR.f.state;RR.done();}else RR.go(m);},1)`,
+    `RR.iv=setInterval(function(){var m=RB.near();if(m<0&&getTime()-RR.g<${DRY_LIMIT_S})return;clearInterval(RR.iv);if(m<0){RR.st=RR.f.state;RB.done();}else RB.go(m);},1)`,
   ].join(";");
-  return `setTimeout(function(){${setup}},${SETTLE_MS})`;
+  return [
+    `RB={L:${JSON.stringify(leadsUs)},A:${JSON.stringify(leadsUs.map((_, i) => anchors[i] ?? -1))},i:0,I:0,T:null,E:null}`,
+    // -1 until every running link of the FE has at most one period left; then 1 if one has a period, else 0.
+    `RB.near=function(){var f=RR.f,r=0,m=0;if(f.state!==${FeState.Running})return -1;for(var n=f.beClients.next;n!==f.beClients&&n.owner;n=n.next){if(n.owner.state!==${LinkState.Running})continue;r++;var left=f.applPtr-n.owner.pos;if(left>${P})return -1;if(left>0)m=1;}return r>0?m:-1;}`,
+    `RB.go=function(m){${go}}`,
+    `RB.done=function(){${done}}`,
+    `RB.tail=function(){${tail}}`,
+    `RB.start=function(){${start}}`,
+    `RB.cycle=function(){${cycle}}`,
+    `RB.cycle()`,
+  ].join(";");
+}
+
+/** One cycle's output (from its set-up to before its "RUN done") as a run. */
+function parseRun(s: RealScenario, mode: RaceMode, leadUs: number, text: string, anchor: number): RealRaceRun {
+  const w = /^WINDOW ok=(\d+) interval_us=(\d+) land_us=(-?\d+) window_us=(\d+) runs=(\d+) deferred=(\d+) anchor_us=(-?\d+) counts=(\S*)$/m.exec(text);
+  const after = /^RACES .*$/m.exec(text)?.[0];
+  if (!w || !after) throw new Error(`scenario ${s.id} on the real interpreter: no WINDOW line or RACES line:\n${text.slice(-1500)}`);
+  const races: Record<string, number> = {};
+  if (w[1] !== "0") {
+    // 0: the FE ran dry before the window could be set up: nothing ran.
+    const before = w[8]!.split(",").map(Number);
+    const a = parseRaces(after);
+    for (let k = 0; k < RACE_KINDS; k++) {
+      const n = (a[KIND_NAMES[k]!] ?? 0) - (before[k] ?? 0);
+      if (n > 0) races[KIND_NAMES[k]!] = n;
+    }
+  }
+  const records = [...text.matchAll(/^REC kind=(\d+) ctx=(\d) t_us=(-?\d+)$/gm)].map((m) => ({
+    kind: KIND_NAMES[Number(m[1])] ?? "?",
+    race: Number(m[1]) < RACE_KINDS,
+    ctx: m[2] === "1" ? "irq" : "main",
+    us: Number(m[3]),
+  }));
+  const raceLines = records.filter((r) => r.race).map((r) => `RACE kind=${r.kind} ctx=${r.ctx} t_us=${r.us}`);
+  const windowUs = Number(w[4]);
+  const mainRecordsUs = records.filter((r) => r.race && r.ctx === "main" && r.us >= 0 && r.us <= windowUs).map((r) => r.us);
+  const expected = records.some((r) => r.race && s.expect.includes(r.kind) && (s.expectCtx === null || r.ctx === s.expectCtx));
+  const endState = text.split("\n").filter((l) => l.startsWith("END ")).map((l) => l.slice(4));
+  const land = Number(w[3]);
+  const anchorUs = Number(w[7]);
+  return {
+    scenario: s.id,
+    mode,
+    leadUs,
+    valid: w[1] === "3",
+    intervalUs: Number(w[2]),
+    landUs: land < 0 ? null : land,
+    windowUs,
+    inside: Number(w[5]) > 0,
+    deferred: Number(w[6]),
+    anchor,
+    anchorUs: anchorUs < 0 ? null : anchorUs,
+    races,
+    raceLines,
+    mainRecordsUs,
+    endState,
+    expected,
+    transcript: text,
+  };
 }
 
 /** The explorer's end-state check (runner.ts endStateProblems), typed at the prompt: one END line a problem. */
@@ -269,67 +361,51 @@ export class RaceRig {
     return { fes: this.fes, bes: this.bes };
   }
 
+  /**
+   * Run `s` in `mode` once per aim in `leadsUs` (microseconds into the
+   * window), in batches (see batchLine): a batch that ends early, on a race
+   * beyond the unsafe baseline or an end-state problem, retires the
+   * interpreter, and the rest goes to a fresh one. `stop` ends the runs
+   * early when it returns true for a run.
+   */
+  async runs(
+    s: RealScenario,
+    mode: RaceMode,
+    leadsUs: number[],
+    stop?: (run: RealRaceRun) => boolean,
+    anchors: number[] = [],
+  ): Promise<RealRaceRun[]> {
+    const out: RealRaceRun[] = [];
+    while (out.length < leadsUs.length) {
+      const session = this.session && !this.session.exitedAlready ? this.session : await this.fresh();
+      const mark = session.mark();
+      const teardown = ["unsafe(false)", ...this.fes.map((f) => `stop(${JSON.stringify(f)})`)];
+      for (const f of this.fes) for (const b of this.bes) teardown.push(`route(${JSON.stringify(f)}, ${JSON.stringify(b)}, false)`);
+      const leads = leadsUs.slice(out.length);
+      session.type(batchLine(s, mode, leads, teardown.join(";"), anchors.slice(out.length)));
+      await session.waitFor(/^BATCH done\n/m, 5000 + leads.length * 1000, mark);
+      const text = session.since(mark);
+      const bad = /^(?:ERROR|Uncaught) .*$/m.exec(text);
+      if (bad) {
+        await this.close();
+        throw new Error(`scenario ${s.id} on the real interpreter: ${bad[0]}`);
+      }
+      const pieces = text.split(/^RUN done\n/m);
+      pieces.pop();
+      for (let i = 0; i < pieces.length; i++) {
+        const run = parseRun(s, mode, leads[i]!, pieces[i]!, anchors[out.length] ?? -1);
+        out.push(run);
+        if (stop?.(run)) return out;
+      }
+      // The batch ended early (a race beyond the baseline): a fresh interpreter for the rest.
+      if (pieces.length < leads.length) await this.close();
+    }
+    return out;
+  }
+
   /** Run `s` once in `mode`, the board's next firing aimed `leadUs` into the window. */
   async run(s: RealScenario, mode: RaceMode, leadUs: number): Promise<RealRaceRun> {
-    const session = this.session && !this.session.exitedAlready ? this.session : await this.fresh();
-    const mark = session.mark();
-    // One write for the whole run: each console round trip costs tens of
-    // milliseconds on the Linux build (its input thread polls stdin).
-    const teardown = ["unsafe(false)", ...this.fes.map((f) => `stop(${JSON.stringify(f)})`)];
-    for (const f of this.fes) for (const b of this.bes) teardown.push(`route(${JSON.stringify(f)}, ${JSON.stringify(b)}, false)`);
-    session.type([...s.setup, runLine(s, mode, leadUs, teardown.join(";"))].join("\n"));
-    await session.waitFor(/^RUN done\n/m, 10000, mark);
-    const text = session.since(mark);
-    const bad = /^(?:ERROR|Uncaught) .*$/m.exec(text);
-    if (bad) {
-      await this.close();
-      throw new Error(`scenario ${s.id} on the real interpreter: ${bad[0]}`);
-    }
-    const w = /^WINDOW ok=(\d+) interval_us=(\d+) land_us=(-?\d+) window_us=(\d+) runs=(\d+) deferred=(\d+) fe_state=(-?\d+) near_ms=(\d+) syncs=(\d+) counts=(\S*)$/m.exec(text);
-    const after = [...text.matchAll(/^RACES .*$/gm)].pop()?.[0];
-    if (!w || !after) {
-      await this.close();
-      throw new Error(`scenario ${s.id} on the real interpreter: no WINDOW line or RACES line:\n${text.slice(-1500)}`);
-    }
-    const races: Record<string, number> = {};
-    const reached = w[1] !== "0"; // 0: the FE ran dry before the window could be set up: nothing ran
-    if (reached) {
-      const before = w[10]!.split(",").map(Number);
-      const a = parseRaces(after);
-      for (let k = 0; k < RACE_KINDS; k++) {
-        const n = (a[KIND_NAMES[k]!] ?? 0) - (before[k] ?? 0);
-        if (n > 0) races[KIND_NAMES[k]!] = n;
-      }
-    }
-    const windowText = text.slice(text.indexOf(w[0]) + w[0].length, text.lastIndexOf(after));
-    const raceLines = windowText.split("\n").filter((l) => /^RACE /.test(l));
-    const endState = text.slice(text.lastIndexOf(after)).split("\n").filter((l) => l.startsWith("END ")).map((l) => l.slice(4));
-    const expected = raceLines.some((l) => {
-      const k = /kind=(\S+)/.exec(l)?.[1];
-      const ctx = /ctx=(\S+)/.exec(l)?.[1];
-      return k !== undefined && s.expect.includes(k) && (s.expectCtx === null || ctx === s.expectCtx);
-    });
-    const land = Number(w[3]);
-    const run: RealRaceRun = {
-      scenario: s.id,
-      mode,
-      leadUs,
-      valid: w[1] === "3",
-      intervalUs: Number(w[2]),
-      landUs: land < 0 ? null : land,
-      windowUs: Number(w[4]),
-      inside: Number(w[5]) > 0,
-      deferred: Number(w[6]),
-      races,
-      raceLines,
-      endState,
-      expected,
-      transcript: text,
-    };
-    // Anything beyond the unsafe baseline may leave the card in a state the teardown does not undo.
-    const beyond = Object.keys(races).some((k) => !UNSAFE_BASELINE_KINDS.includes(k));
-    if (beyond || endState.length > 0) await this.close();
-    return run;
+    return (await this.runs(s, mode, [leadUs]))[0]!;
   }
 
   async close(): Promise<void> {
@@ -337,4 +413,153 @@ export class RaceRig {
     this.session = null;
     if (s) await s.kill();
   }
+}
+
+/** What a sweep of one scenario in one mode found. */
+export interface SweepResult {
+  scenario: number;
+  key: string;
+  mode: RaceMode;
+  /** The window's length with no interrupt in it (median of the baseline runs), microseconds. */
+  windowUs: number;
+  /** Where the window touches shared state unguarded: median microseconds from its start of each record the main loop makes in it (unsafe mode). */
+  anchorsUs: number[];
+  /**
+   * The moment each swept run aimed its interrupt at, microseconds after the
+   * window's start (anchored runs: that run's anchor record plus its aim):
+   * give them to the other mode's sweep to aim the same.
+   */
+  phasesUs: number[];
+  runs: RealRaceRun[];
+  /** Runs whose set-up held. */
+  valid: number;
+  /** Of those, runs whose handler ran inside the window. */
+  inside: number;
+  /** Runs with the scenario's expected finding (unsafe mode). */
+  expected: number;
+  /** Per finding kind (RACE kinds, "end-state"): the runs that showed it. */
+  kinds: Record<string, number>;
+  /** Handler runs deferred by a critical section, over all runs. */
+  deferred: number;
+  /** Interpreters started. */
+  starts: number;
+  seconds: number;
+}
+
+export interface SweepOptions {
+  /** Swept runs after the baseline (ignored when `phasesUs` is given). */
+  runs: number;
+  /** Aim the board's own firing at these moments (another sweep's phasesUs) instead. */
+  phasesUs?: number[];
+  /** Stop at the first run with the expected finding. */
+  untilExpected?: boolean;
+  /** Anchor on every record of the window in turn (the default), or only on the last one. */
+  anchors?: "all" | "last";
+  /** Aims from this many microseconds after the anchor record (default AIM_FROM_US) ... */
+  fromUs?: number;
+  /** ... to this many (default AIM_TO_US). */
+  toUs?: number;
+  /** Called after each run. */
+  onRun?: (run: RealRaceRun) => void;
+}
+
+/** Baseline runs per sweep: the board's firing aimed 3 ms in, after the window. */
+export const BASELINE_RUNS = 3;
+/** Aims after an anchor record, microseconds: from ... */
+export const AIM_FROM_US = 0;
+/** ... to (a one-shot lands 60 to 120 us after it is started on this build). */
+export const AIM_TO_US = 100;
+
+/** The i-th point in [0, 1) of a sequence whose every prefix covers it evenly (bit reversal). */
+function spread(i: number): number {
+  let x = 0;
+  let f = 0.5;
+  for (let k = i + 1; k > 0; k >>= 1, f /= 2) if (k & 1) x += f;
+  return x;
+}
+
+function median(values: number[]): number {
+  const sorted = values.slice().sort((a, b) => a - b);
+  return sorted[sorted.length >> 1]!;
+}
+
+/**
+ * The phase sweep of one scenario in one mode on `rig`. First BASELINE_RUNS
+ * runs with the board's firing aimed 3 ms in (after the window's end): the
+ * window's length and, in unsafe mode, the records the main loop makes in
+ * it (the unguarded list and count changes: where every historical race
+ * lives). Then `runs` ANCHORED runs: the k-th such record starts a one-shot
+ * EXEC task that runs the board's interrupt entry, the aim (from `fromUs` to
+ * `toUs`, spread so that any first runs cover the range evenly) after it;
+ * k is every record in turn, or the last one. Anchoring on the record
+ * rather than on the window's start takes out the window's own pace, which
+ * the host varies by more than the race's width. With no records (safe
+ * mode) the board's own firing is aimed in time instead: at `phasesUs`
+ * (an unsafe sweep's) when given, else across the whole window. Where the
+ * handler really landed is in each run (landUs).
+ */
+export async function sweep(rig: RaceRig, s: RealScenario, mode: RaceMode, options: SweepOptions): Promise<SweepResult> {
+  const started = Date.now();
+  const startsBefore = rig.starts;
+  const runs: RealRaceRun[] = [];
+  const record = (r: RealRaceRun): void => {
+    runs.push(r);
+    options.onRun?.(r);
+  };
+  const baseline = await rig.runs(s, mode, Array.from({ length: BASELINE_RUNS }, () => 3000));
+  baseline.forEach(record);
+  const clean = baseline.filter((r) => r.valid && !r.inside);
+  const windowUs = clean.length ? median(clean.map((r) => r.windowUs)) : 1000;
+  // Per record index, the median time, over the clean runs with the usual number of records.
+  const counts = clean.map((r) => r.mainRecordsUs.length);
+  const usual = counts.length ? median(counts) : 0;
+  const withUsual = clean.filter((r) => r.mainRecordsUs.length === usual);
+  const anchorsUs = Array.from({ length: usual }, (_, k) => median(withUsual.map((r) => r.mainRecordsUs[k]!)));
+  const from = options.fromUs ?? AIM_FROM_US;
+  const to = options.toUs ?? AIM_TO_US;
+  let leads: number[];
+  let anchors: number[];
+  if (options.phasesUs) {
+    leads = options.phasesUs.map((p) => Math.max(50, Math.round(p)));
+    anchors = leads.map(() => -1);
+  } else if (usual > 0) {
+    const pick = options.anchors === "last" ? [usual - 1] : Array.from({ length: usual }, (_, k) => k);
+    anchors = Array.from({ length: options.runs }, (_, i) => pick[i % pick.length]!);
+    leads = Array.from({ length: options.runs }, (_, i) => Math.round(from + spread(Math.floor(i / pick.length)) * (to - from)));
+  } else {
+    leads = Array.from({ length: options.runs }, (_, i) => Math.max(50, Math.round((0.05 + spread(i)) * windowUs)));
+    anchors = leads.map(() => -1);
+  }
+  const swept = await rig.runs(
+    s,
+    mode,
+    leads,
+    (r) => {
+      record(r);
+      return options.untilExpected === true && r.expected;
+    },
+    anchors,
+  );
+  const phasesUs = swept.map((r) => (r.anchor >= 0 ? (r.anchorUs ?? anchorsUs[r.anchor] ?? 0) + r.leadUs : r.leadUs));
+  const kinds: Record<string, number> = {};
+  for (const r of runs) {
+    for (const k of Object.keys(r.races)) kinds[k] = (kinds[k] ?? 0) + 1;
+    if (r.endState.length) kinds["end-state"] = (kinds["end-state"] ?? 0) + 1;
+  }
+  return {
+    scenario: s.id,
+    key: s.key,
+    mode,
+    windowUs,
+    anchorsUs,
+    phasesUs,
+    runs,
+    valid: runs.filter((r) => r.valid).length,
+    inside: runs.filter((r) => r.valid && r.inside).length,
+    expected: runs.filter((r) => r.expected).length,
+    kinds,
+    deferred: runs.reduce((n, r) => n + r.deferred, 0),
+    starts: rig.starts - startsBefore,
+    seconds: (Date.now() - started) / 1000,
+  };
 }
