@@ -32,7 +32,7 @@
 //  - It handles SIGTERM only between events; SIGKILL always works, so a run
 //    that outlives its timeout is killed with SIGKILL.
 
-import { spawn, type ChildProcess } from "node:child_process";
+import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import { accessSync, constants, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
@@ -218,6 +218,10 @@ export interface SessionOptions {
   script?: string;
   /** Extra command-line arguments (e.g. ["--telnet"]). */
   args?: string[];
+  /** A command the interpreter is started through, e.g. ["ip", "netns", "exec", "<name>"] (it must exec it). */
+  wrapper?: string[];
+  /** Run in this directory (its espruino.flash is the Storage) and keep it; default: a fresh temporary one, deleted after. */
+  cwd?: string;
   /** Kill with SIGKILL after this many milliseconds whatever happens. Default 60000. */
   timeoutMs?: number;
 }
@@ -248,19 +252,24 @@ export class EspruinoSession {
   private timedOut = false;
   private readonly started = Date.now();
   private readonly dir: string;
+  private readonly ownDir: boolean;
   private readonly child: ChildProcess;
   private readonly killTimer: NodeJS.Timeout;
 
   /** Start the interpreter in a fresh temporary directory. */
   constructor(options: SessionOptions = {}) {
     const bin = binaryFor(options);
-    this.dir = mkdtempSync(join(tmpdir(), "espruino-session-"));
+    this.ownDir = options.cwd === undefined;
+    this.dir = options.cwd ?? mkdtempSync(join(tmpdir(), "espruino-session-"));
     const args = [...(options.args ?? [])];
     if (options.script !== undefined) {
       writeFileSync(join(this.dir, "script.js"), options.script);
       args.push("script.js");
     }
-    const child = spawn(bin, args, { cwd: this.dir, stdio: ["pipe", "pipe", "pipe"] });
+    const wrapper = options.wrapper ?? [];
+    const child = wrapper.length
+      ? spawn(wrapper[0]!, [...wrapper.slice(1), bin, ...args], { cwd: this.dir, stdio: ["pipe", "pipe", "pipe"] })
+      : spawn(bin, args, { cwd: this.dir, stdio: ["pipe", "pipe", "pipe"] });
     track(child);
     this.child = child;
     child.stdout!.setEncoding("latin1").on("data", (d: string) => {
@@ -298,7 +307,7 @@ export class EspruinoSession {
   private finish(): void {
     this.done = true;
     clearTimeout(this.killTimer);
-    rmSync(this.dir, { recursive: true, force: true });
+    if (this.ownDir) rmSync(this.dir, { recursive: true, force: true });
     this.wake();
   }
 
@@ -476,4 +485,34 @@ export class EspruinoSession {
     if (!this.done) this.child.kill("SIGKILL");
     return this.exited;
   }
+}
+
+/** A network namespace of its own (`ip netns`, root only), so a `--telnet` console's fixed port 2323 is ours alone. */
+export interface NetworkNamespace {
+  name: string;
+  /** Prefix a command with this to run it inside: ["ip", "netns", "exec", name]. */
+  exec: string[];
+  /** Delete the namespace (kill what runs in it first). */
+  close(): void;
+}
+
+/**
+ * Make a network namespace with its loopback up, or say why not (not root,
+ * no `ip`, no permission): `espruino --telnet` always listens on port 2323,
+ * so two of them (two tests, two engineers) must not share one network.
+ */
+export function networkNamespace(prefix = "dpcm"): NetworkNamespace | { reason: string } {
+  const name = `${prefix}-${process.pid}-${Math.floor(Math.random() * 1e6)}`;
+  const add = spawnSync("ip", ["netns", "add", name], { encoding: "utf8" });
+  if (add.error || add.status !== 0) return { reason: `ip netns add failed: ${add.error?.message ?? add.stderr.trim()}` };
+  const up = spawnSync("ip", ["netns", "exec", name, "ip", "link", "set", "lo", "up"], { encoding: "utf8" });
+  if (up.status !== 0) {
+    spawnSync("ip", ["netns", "del", name]);
+    return { reason: `the namespace's loopback would not come up: ${up.stderr.trim()}` };
+  }
+  return {
+    name,
+    exec: ["ip", "netns", "exec", name],
+    close: () => void spawnSync("ip", ["netns", "del", name]),
+  };
 }
