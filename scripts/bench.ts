@@ -6,6 +6,7 @@
 import { loadBundleFile } from "../emulator/load-bundle.ts";
 import { createEmulatedBoard } from "../emulator/boards/registry.ts";
 import { demoScript, runSession } from "./lib/session.ts";
+import { runRealBench } from "./lib/bench-real.ts";
 
 interface IrqView {
   masked: boolean;
@@ -131,3 +132,4 @@ async function main(): Promise<void> {
 }
 
 await main();
+await runRealBench();
