@@ -3,6 +3,8 @@
 //   <!-- generated:start-options -->  npm start's options table (scripts/lib/start-options.ts)
 //   <!-- generated:bundle-sizes -->   the minified size of each board's bundle (dist/, after npm run build)
 //   <!-- generated:explorer-time -->  how long the default explorer search took (--explorer: runs it, minutes)
+//   <!-- generated:memory -->         JsVars in use, measured on the real interpreter (--memory: runs it,
+//                                     seconds; needs the stock build, scripts/lib/real-espruino.ts)
 // each block ending at <!-- /generated -->. `--check` changes nothing and
 // exits 1 when a block differs (test/readme.test.ts checks the options and,
 // within a tolerance, the sizes; a time is a measurement, so only regenerated).
@@ -10,6 +12,8 @@
 import { execFileSync } from "node:child_process";
 import { existsSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { startProgram } from "./lib/start-options.ts";
+import { memoryFigures, type BundleMemory } from "./lib/bench-real.ts";
+import { findEspruino } from "./lib/real-espruino.ts";
 
 const README = "README.md";
 
@@ -61,13 +65,44 @@ function explorerTime(): string {
   );
 }
 
-function main(): void {
+/** The README's memory paragraph from measured figures (real interpreter) and the emulator's estimates. */
+export function memoryText(m: BundleMemory[], date: string): string {
+  const n = (x: number): string => x.toLocaleString("en");
+  const kb = (vars: number, size: number): string => `${((vars * size) / 1000).toFixed(1)} kB`;
+  const g = m.find((x) => x.bundle === "generic")!;
+  const others = m.filter((x) => x !== g);
+  const pct = (x: BundleMemory): string => {
+    const r = Math.round((x.emulatorLinux.playing / x.real.playing - 1) * 100);
+    return `${Math.abs(r)}% ${r >= 0 ? "more" : "less"} for ${x.bundle}`;
+  };
+  return (
+    `Memory, measured on the real Espruino 2v29 interpreter (its Linux build, ${g.real.blockSize}-byte JsVars) with each bundle ` +
+    `booted from Storage as \`npm run flash\` leaves it: generic uses ${n(g.real.afterLoad)} JsVars (${kb(g.real.afterLoad, g.real.blockSize)}) ` +
+    `after load and ${n(g.real.playing)} (${kb(g.real.playing, g.real.blockSize)}) with both front ends playing` +
+    others.map((x) => `; ${x.bundle} ${n(x.real.afterLoad)} and ${n(x.real.playing)}`).join("") +
+    `. For that build the emulator estimates ${m.map(pct).join(", ")} (\`npm run bench\` sets them side by side). The Linux build copies the code from Storage into RAM (its flash is not ` +
+    `memory-mapped); a Pico (5,100 JsVars of 16 bytes) runs it in place, where the emulator estimates generic at ` +
+    `${n(g.emulatorPico.playing)} JsVars with both front ends playing, but ${n(g.emulatorPicoRam.playing)} when the same code is ` +
+    `uploaded to RAM (12 characters a JsVar), which leaves too little for comfort: flash it to Storage. ` +
+    `(Measured ${date} by \`npm run readme -- --memory\`.)`
+  );
+}
+
+async function main(): Promise<void> {
   const check = process.argv.includes("--check");
   let text = readFileSync(README, "utf8");
   const before = text;
   text = replaceBlock(text, "start-options", optionsTable());
   text = replaceBlock(text, "bundle-sizes", bundleSizesText(bundleSizes()));
   if (process.argv.includes("--explorer")) text = replaceBlock(text, "explorer-time", explorerTime());
+  if (process.argv.includes("--memory")) {
+    const stock = findEspruino("stock");
+    if (!stock.path) {
+      process.stderr.write(`README.md: --memory needs the real interpreter: ${stock.reason}\n`);
+      process.exit(1);
+    }
+    text = replaceBlock(text, "memory", memoryText(await memoryFigures(stock.path), new Date().toISOString().slice(0, 10)));
+  }
   if (check) {
     if (text !== before) {
       process.stderr.write("README.md: generated blocks are out of date: run npm run readme\n");
@@ -80,4 +115,4 @@ function main(): void {
   process.stdout.write(text !== before ? "README.md: generated blocks rewritten\n" : "README.md: already up to date\n");
 }
 
-if (process.argv[1]?.endsWith("readme-figures.ts")) main();
+if (process.argv[1]?.endsWith("readme-figures.ts")) await main();

@@ -52,6 +52,8 @@ export interface BundleMemory {
   emulatorLinux: MemoryFigures;
   /** The emulator's estimate for an Espruino Pico running the code from flash (nothing to measure it against here). */
   emulatorPico: MemoryFigures;
+  /** The same with the code uploaded to RAM instead (12 characters a 16-byte JsVar). */
+  emulatorPicoRam: MemoryFigures;
 }
 
 /** process.memory() out of a line printed as `<tag> {json}`. */
@@ -106,17 +108,28 @@ export async function realMemory(bin: string, bundlePath: string): Promise<{ fig
     try {
       await session.waitFor(/^READY .*\n/m, 5000);
       const names = readyNames(session.text());
-      const load = memoryOf(await session.command('print("LOAD "+JSON.stringify(process.memory()))'), "LOAD");
-      await session.command(twoFes(names.fes, names.bes));
+      // Typed, then waited for by its tag: what the board prints on its own (EVT lines) may come between.
+      const ask = async (tag: string): Promise<{ usage: number; total: number; blocksize: number }> => {
+        const mark = session.mark();
+        session.type(`print("${tag} "+JSON.stringify(process.memory()))`);
+        await session.waitFor(new RegExp(`^${tag} \\{.*\\}\\n`, "m"), 5000, mark);
+        return memoryOf(session.since(mark), tag);
+      };
+      const load = await ask("LOAD");
+      session.type(twoFes(names.fes, names.bes));
       await new Promise((r) => setTimeout(r, 500));
       let playing = 0;
       for (let i = 0; i < 3; i++) {
-        playing = Math.max(playing, memoryOf(await session.command(`print("PLAY "+JSON.stringify(process.memory()))`), "PLAY").usage);
+        playing = Math.max(playing, (await ask(`PLAY${i}`)).usage);
         await new Promise((r) => setTimeout(r, 100));
       }
       const bare = new EspruinoSession({ path: bin, timeoutMs: 10000 });
       try {
-        const b = memoryOf(await bare.command('print("BARE "+JSON.stringify(process.memory()))'), "BARE");
+        await bare.idle();
+        const mark = bare.mark();
+        bare.type('print("BARE "+JSON.stringify(process.memory()))');
+        await bare.waitFor(/^BARE \{.*\}\n/m, 5000, mark);
+        const b = memoryOf(bare.since(mark), "BARE");
         return { figures: { afterLoad: load.usage, playing, blockSize: load.blocksize, total: load.total }, bare: b.usage };
       } finally {
         await bare.kill();
@@ -162,6 +175,7 @@ export async function memoryFigures(bin: string, bundles = ["generic", "bench"])
         codeCharsPerVar: LINUX_CODE_CHARS_PER_VAR,
       }),
       emulatorPico: emulatorMemory(path, { board: "PICO_R1_3", jsVarTotal: 1 << 20, jsVarBlockSize: 16, flatThresholdBytes: 17 }),
+      emulatorPicoRam: emulatorMemory(path, { board: "PICO_R1_3", jsVarTotal: 1 << 20, jsVarBlockSize: 16, flatThresholdBytes: 17, codeCharsPerVar: 12 }),
     });
   }
   return out;
