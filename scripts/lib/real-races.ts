@@ -313,10 +313,6 @@ export const END_STATE_LINE =
   `if(be.state===${BeState.Start}&&r===0)print("END "+be.name+": started with no running link (no STOP)");` +
   `if(be.state!==${BeState.Start}&&r>0)print("END "+be.name+": "+r+" running link(s) but the BE is not started");})`;
 
-function sleep(ms: number): Promise<void> {
-  return new Promise((r) => setTimeout(r, ms));
-}
-
 /** Race kinds every unsafe run reports whatever the interrupt does: the unguarded list and count changes themselves. */
 export const UNSAFE_BASELINE_KINDS = ["unmasked-list-change", "unmasked-count-change"];
 
