@@ -1,6 +1,7 @@
 // Each bundle that runs on Linux (generic, bench) on the real Espruino 2v29
 // interpreter (the stock build, its timer task never firing: the firmware
-// polls from setInterval), as built: selftest() all PASS, then one route
+// polls from setInterval), the bundle run as built (as a file: why not from
+// Storage is in real-transcript.ts): selftest() all PASS, then one route
 // script whose console transcript must equal the emulator's line for line,
 // the fields named in TIME_FIELDS masked (scripts/lib/real-transcript.ts
 // says why the rest can be exact). Skipped, saying why, where the

@@ -37,6 +37,7 @@ import { accessSync, constants, mkdtempSync, rmSync, writeFileSync } from "node:
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
+import { crc32 } from "../../emulator/storage.ts";
 
 export type EspruinoBuild = "stock" | "timer";
 
@@ -515,4 +516,26 @@ export function networkNamespace(prefix = "dpcm"): NetworkNamespace | { reason: 
     exec: ["ip", "netns", "exec", name],
     close: () => void spawnSync("ip", ["netns", "del", name]),
   };
+}
+
+/**
+ * Store `code` as Storage's `.bootcde` in `dir` (its espruino.flash), as
+ * `npm run flash` leaves a board (SAVE_ON_SEND=1): an interpreter started
+ * there afterwards boots it. Runs `espruino` once with a script that writes
+ * it; rejects when the stored text is not the code.
+ */
+export async function storeBootCode(bin: string, dir: string, code: string): Promise<void> {
+  const session = new EspruinoSession({
+    path: bin,
+    cwd: dir,
+    script: `require("Storage").write(".bootcde", ${JSON.stringify(code)}); print("STORED " + E.CRC32(require("Storage").read(".bootcde")));`,
+    timeoutMs: 20000,
+  });
+  try {
+    const m = await session.waitFor(/^STORED (-?\d+)\n/m, 15000);
+    const want = crc32(code);
+    if (Number(m[1]) >>> 0 !== want) throw new Error(`.bootcde in ${dir} is not the code (CRC32 ${Number(m[1]) >>> 0}, want ${want})`);
+  } finally {
+    await session.kill();
+  }
 }

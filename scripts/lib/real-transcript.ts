@@ -195,7 +195,11 @@ export interface RealTranscript {
 
 /**
  * selftest() then the script, once, on the real interpreter (`bin`), the
- * bundle run as a file as it was built. Returns the transcript from READY on.
+ * bundle run as a file, as it was built. Not booted from Storage: there the
+ * Linux build keeps each function's code in its flash file and reads it
+ * through a file each time (3,246 file opens in 1.5 s of an idle generic
+ * board, strace), too slow for a 16 kHz stream; the flash test boots it
+ * from Storage. Returns the transcript from READY on.
  */
 export async function realTranscriptOnce(bin: string, bundlePath: string, timeoutMs = 20000): Promise<RealTranscript> {
   const session = new EspruinoSession({ path: bin, script: readFileSync(bundlePath, "utf8"), timeoutMs });
