@@ -10,7 +10,9 @@
 
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { readFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { findEspruino } from "../scripts/lib/real-espruino.ts";
 import { RaceRig, historicalScenarios, sweep, parseRaces, batchLine } from "../scripts/lib/real-races.ts";
 import { GENERIC } from "../boards/generic/board.ts";
@@ -41,6 +43,39 @@ test("the scenarios are the explorer's, with the generic board's names", async (
     "poisoned-walk": 0,
     "unmasked-list-change": 2,
   });
+});
+
+test("scenario data files ($A $B $X $Y for the board's names) are read as the explorer's definitions are", async () => {
+  // The explorer's scenarios are moving to data files (scenarios/*.json); the same scenario either way.
+  const dir = mkdtempSync(join(tmpdir(), "scenarios-"));
+  try {
+    writeFileSync(
+      join(dir, "1-close-path.json"),
+      JSON.stringify({
+        id: 1,
+        key: "close-path",
+        setup: ["route($A, $Y, true)", "play($A, 440)", "route($A, $X, true)"],
+        dry: "$A",
+        window: "route($A, $X, false)",
+        events: ["irq"],
+        expect: { safe: "none", unsafe: { any: ["use-after-free"], ctx: "irq" } },
+      }),
+    );
+    writeFileSync(join(dir, "6-codec-nak.json"), JSON.stringify({ id: 6, key: "codec-nak", setup: [], window: "x()", events: ["nak"] }));
+    const fromData = await historicalScenarios(FES, BES, dir);
+    assert.equal(fromData.length, 1, "only the interrupt-only historical scenarios (1 to 4)");
+    assert.deepEqual(fromData[0], {
+      id: 1,
+      key: "close-path",
+      setup: ['route("media", "bt", true)', 'play("media", 440)', 'route("media", "line", true)'],
+      dryFe: 0,
+      window: 'route("media", "line", false)',
+      expect: ["use-after-free"],
+      expectCtx: "irq",
+    });
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
 
 test("scenario 1 on the real interpreter: use-after-free ctx=irq in unsafe mode, no race in safe mode over the same sweep", async (t) => {

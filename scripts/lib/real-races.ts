@@ -60,8 +60,7 @@ export interface RealScenario {
  * board's first two FEs and BEs) when the repository has them, else
  * scripts/lib/explorer/scenarios.ts.
  */
-export async function historicalScenarios(fes: string[], bes: string[]): Promise<RealScenario[]> {
-  const dir = join(REPO_ROOT, "scenarios");
+export async function historicalScenarios(fes: string[], bes: string[], dir = join(REPO_ROOT, "scenarios")): Promise<RealScenario[]> {
   if (existsSync(dir)) {
     const names: Record<string, string> = { $A: fes[0]!, $B: fes[1]!, $X: bes[0]!, $Y: bes[1]! };
     const sub = (line: string): string => line.replace(/\$[ABXY]\b/g, (m) => JSON.stringify(names[m]));
