@@ -5,11 +5,10 @@
 //
 //   npm run check:pcm -- --runs 1000 --seed 42
 //   npm run check:pcm -- --seed 42 --path "17:3:2" --replay-path "MGoAI:V"   (replay one counterexample)
-//   npm run check:pcm -- --strict                    (excuse no known bug)
 
 import { Command, InvalidArgumentError } from "commander";
 import fc from "fast-check";
-import { BUNDLE, Figures, KNOWN, bundleMissing, pcmProperty, replayPathOf, type KnownBug } from "./lib/pcm-model.ts";
+import { BUNDLE, Figures, bundleMissing, pcmProperty, replayPathOf } from "./lib/pcm-model.ts";
 
 function integer(name: string, min: number) {
   return (value: string): number => {
@@ -27,10 +26,9 @@ const program = new Command()
   .option("--max-commands <n>", "commands per sequence, at most", integer("--max-commands", 1), 25)
   .option("--path <path>", "with --seed: replay the counterexample at this fast-check path")
   .option("--replay-path <p>", "with --path: the commands' replayPath printed with it")
-  .option("--strict", "excuse none of the known firmware bugs (KNOWN in scripts/lib/pcm-model.ts)")
   .parse();
 
-const opts = program.opts<{ runs: number; seed?: number; maxCommands: number; path?: string; replayPath?: string; strict?: boolean }>();
+const opts = program.opts<{ runs: number; seed?: number; maxCommands: number; path?: string; replayPath?: string }>();
 if (opts.path && opts.seed === undefined) program.error("--path needs the --seed it came from");
 const missing = bundleMissing();
 if (missing) {
@@ -39,16 +37,14 @@ if (missing) {
 }
 
 const seed = opts.seed ?? (Date.now() ^ (Math.random() * 0x7fffffff)) | 0;
-const excused = opts.strict ? new Set<KnownBug>() : new Set(Object.keys(KNOWN) as KnownBug[]);
 const figures = new Figures();
 console.log(
   `check:pcm: ${opts.runs} runs of up to ${opts.maxCommands} commands on ${BUNDLE}, seed ${seed}` +
-    (opts.path ? `, replaying path ${opts.path}` : "") +
-    (opts.strict ? ", strict (no known bug excused)" : `, ${excused.size} known firmware bugs excused (--strict: none)`),
+    (opts.path ? `, replaying path ${opts.path}` : ""),
 );
 
 const started = performance.now();
-const result = fc.check(pcmProperty(figures, opts.maxCommands, excused, opts.replayPath), { numRuns: opts.runs, seed, path: opts.path, endOnFailure: !!opts.path });
+const result = fc.check(pcmProperty(figures, opts.maxCommands, opts.replayPath), { numRuns: opts.runs, seed, path: opts.path, endOnFailure: !!opts.path });
 const seconds = (performance.now() - started) / 1000;
 
 const list = (m: Map<string, number>) =>
@@ -69,7 +65,6 @@ console.log(`FE states seen:     ${list(figures.states)} (before each command an
 console.log(`(b) refused commands compared before/after: ${figures.unchangedChecked}; not comparable (an interrupt stopped an FE meanwhile): ${figures.unchangedSkipped}`);
 console.log(`(c) routes of closed sessions checked, by link history: ${list(figures.routesChecked)}`);
 console.log(`events:             xrun=${figures.xrunEvents} (xrun() injected ${figures.xrunsInjected}) drained=${figures.drainedEvents}; watchdog warnings with the interrupt overloaded: ${figures.overloadWarnings}`);
-console.log(`known bugs excused: ${list(figures.excused)}`);
 console.log(`time:               ${seconds.toFixed(1)} s`);
 
 if (!result.failed) {
@@ -87,8 +82,7 @@ const replayPath = result.counterexample ? replayPathOf(result.counterexample[1]
 console.log(
   `replay: npm run check:pcm -- --seed ${result.seed} --path "${result.counterexamplePath}"` +
     (replayPath ? ` --replay-path "${replayPath}"` : "") +
-    (opts.maxCommands !== 25 ? ` --max-commands ${opts.maxCommands}` : "") +
-    (opts.strict ? " --strict" : ""),
+    (opts.maxCommands !== 25 ? ` --max-commands ${opts.maxCommands}` : ""),
 );
 const error = result.errorInstance;
 console.log(error instanceof Error ? error.message : String(error));

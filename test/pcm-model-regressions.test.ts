@@ -1,8 +1,6 @@
 // Firmware bugs the model-based test (test/pcm-model.test.ts) found, each as
-// the smallest console sequence on the generic board's bundle that shows it.
-// Each is marked todo until the firmware is fixed: node:test runs it and
-// prints its failure, without failing npm test. When a fix lands, drop the
-// todo here and the matching KNOWN entry in scripts/lib/pcm-model.ts.
+// the smallest console sequence on the generic board's bundle that shows it,
+// and the fix it got (named on each test).
 
 import { test } from "node:test";
 import assert from "node:assert/strict";
@@ -10,7 +8,7 @@ import { readFileSync } from "node:fs";
 import { createGenericMachine } from "../emulator/boards/generic.ts";
 import { loadBundleFile } from "../emulator/load-bundle.ts";
 import type { Machine } from "../emulator/machine.ts";
-import { BUNDLE, KNOWN, bundleMissing } from "../scripts/lib/pcm-model.ts";
+import { BUNDLE, bundleMissing } from "../scripts/lib/pcm-model.ts";
 
 const missing = bundleMissing();
 if (missing) console.log(`# skipped: ${missing}`);
@@ -51,12 +49,9 @@ function warnings(machine: Machine): string[] {
   return machine.console.lines().filter((l) => l.startsWith("WARN "));
 }
 
-function todo(id: keyof typeof KNOWN): { todo: string; skip?: string } {
-  const k = KNOWN[id];
-  return missing ? { todo: k.where, skip: missing } : { todo: `${k.where}: ${k.what}` };
-}
+const opts = missing ? { skip: missing } : {};
 
-test("a refused open leaves the closed FE as it was (its period and written count)", todo("open-restores"), () => {
+test("a refused open leaves the closed FE as it was (its period and written count)", opts, () => {
   const m = boot();
   type(m, 'route("media","line",true)');
   type(m, 'play("media",440,0.05)');
@@ -67,13 +62,13 @@ test("a refused open leaves the closed FE as it was (its period and written coun
   assert.match(fe()!, /^STATS fe=media state=CLOSED rate=8000 period=128 written=512 /);
 });
 
-test("open() refuses a period of 0 frames (16 to 4096, or left out)", todo("open-period-0"), () => {
+test("open() refuses a period of 0 frames (16 to 4096, or left out)", opts, () => {
   const m = boot();
   type(m, 'route("media","line",true)');
   assert.match(type(m, 'open("media",8000,0)')[0], /^ERROR open: /);
 });
 
-test("the watchdog stays quiet when a BE starts after a long command or restarts between two checks", todo("watchdog-start"), () => {
+test("the watchdog stays quiet when a BE starts after a long command or restarts between two checks", opts, () => {
   const m = boot();
   type(m, 'route("alert","bt",true)');
   // Building the 16 kHz tone keeps the main loop busy about 25 ms before bt starts.
@@ -85,7 +80,7 @@ test("the watchdog stays quiet when a BE starts after a long command or restarts
   assert.deepEqual(warnings(m), []);
 });
 
-test("a sink completes periods at its own period size, not the board's", todo("sink-period"), () => {
+test("a sink completes periods at its own period size, not the board's", opts, () => {
   const m = boot();
   type(m, 'route("media","line",true)');
   assert.match(type(m, 'open("media",8000,256)')[0], /^OK open media 8000 Hz, 256-frame periods$/);
@@ -98,7 +93,7 @@ test("a sink completes periods at its own period size, not the board's", todo("s
   assert.ok(Math.abs(done - 31.25) <= 2, `line completed ${done} periods of 256 frames in 1 s at 8 kHz`);
 });
 
-test("a short period is refused or served without a watchdog warning", todo("short-period"), () => {
+test("a short period is refused or served without a watchdog warning", opts, () => {
   const m = boot();
   type(m, 'route("media","line",true)');
   const opened = type(m, 'open("media",48000,16)')[0];
@@ -108,7 +103,7 @@ test("a short period is refused or served without a watchdog warning", todo("sho
   assert.deepEqual(warnings(m), []);
 });
 
-test("a timed tone xrun'd after its last write still ends: the FE closes", todo("recover-empty"), () => {
+test("a timed tone xrun'd after its last write still ends: the FE closes", opts, () => {
   const m = boot();
   type(m, 'route("alert","line",true)');
   // One line: the tone's only period is written and the xrun lands before the player drains it.
@@ -117,7 +112,7 @@ test("a timed tone xrun'd after its last write still ends: the FE closes", todo(
   assert.deepEqual(type(m, "routes()"), ["ROUTES fe\\be line bt", "ROUTE media CLOSED line=off bt=off", "ROUTE alert CLOSED line=on bt=off"]);
 });
 
-test("an xrun stop from the interrupt in the middle of suspend's walk leaves no link behind", todo("trigger-xrun"), () => {
+test("an xrun stop from the interrupt in the middle of suspend's walk leaves no link behind", opts, () => {
   const m = boot(true);
   type(m, 'route("media","line",true)');
   type(m, 'route("media","bt",true)');

@@ -18,16 +18,15 @@
 //     (played + dropped = written, silent = the sum of the xrun events' n);
 //     (d) an open FE's rate and period never change; (e) no Uncaught, no
 //     hardware fault; (f) DPCM paths and BE counts as soc-pcm keeps them.
-// Known firmware bugs (KNOWN, each with a todo test in
-// pcm-model-regressions.test.ts) are excused by their exact symptom and
-// counted; `npm run check:pcm -- --strict` excuses nothing.
+// The firmware bugs it found are fixed, each with a regression test in
+// pcm-model-regressions.test.ts.
 //
 // A fixed seed keeps npm test deterministic; npm run check:pcm runs many more.
 
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import fc from "fast-check";
-import { Figures, KNOWN, PcmRig, bundleMissing, pcmProperty, type KnownBug } from "../scripts/lib/pcm-model.ts";
+import { Figures, PcmRig, bundleMissing, pcmProperty } from "../scripts/lib/pcm-model.ts";
 
 const RUNS = 60;
 const MAX_COMMANDS = 25;
@@ -35,18 +34,16 @@ const SEED = 9;
 
 const missing = bundleMissing();
 const skip = missing ? `skipped: ${missing}` : false;
-const allKnown = new Set(Object.keys(KNOWN) as KnownBug[]);
 
 test(`${RUNS} random console sequences of up to ${MAX_COMMANDS} commands agree with the reference model (seed ${SEED})`, { skip }, (t) => {
   const figures = new Figures();
   const started = performance.now();
-  fc.assert(pcmProperty(figures, MAX_COMMANDS, allKnown), { numRuns: RUNS, seed: SEED, endOnFailure: true });
+  fc.assert(pcmProperty(figures, MAX_COMMANDS), { numRuns: RUNS, seed: SEED, endOnFailure: true });
   t.diagnostic(
     `${figures.runs} runs, ${figures.commands} commands (${figures.accepted} accepted, ${figures.refused} refused), ${figures.waits} waits, ` +
       `${figures.virtualSeconds.toFixed(1)} virtual s in ${((performance.now() - started) / 1000).toFixed(1)} s`,
   );
   t.diagnostic(`refusals: ${[...figures.refusals].map(([k, n]) => `${k}=${n}`).join(" ")}`);
-  t.diagnostic(`known bugs excused: ${[...figures.excused].map(([k, n]) => `${k}=${n}`).join(" ") || "none"}`);
   assert.equal(figures.runs, RUNS);
   // The sequences reach what they are for: sessions checked for (c), refusals checked for (b), every FE state.
   assert.ok((figures.routesChecked.get("throughout") ?? 0) > RUNS, "frame accounting checked on routes linked from open to close");
@@ -59,7 +56,7 @@ test(`${RUNS} random console sequences of up to ${MAX_COMMANDS} commands agree w
 // The checks themselves: each catches what it is for on a hand-written sequence.
 
 test("the model refuses what ALSA refuses and accepts what it accepts, on one board", { skip }, () => {
-  const rig = new PcmRig(new Figures(), allKnown);
+  const rig = new PcmRig(new Figures());
   rig.command({ kind: "route", fe: "media", be: "line", on: true });
   rig.command({ kind: "pause", fe: "media", on: false });
   rig.command({ kind: "play", fe: "media", hz: 440 });
@@ -82,7 +79,7 @@ test("the model refuses what ALSA refuses and accepts what it accepts, on one bo
 });
 
 test("a firmware that does something the model forbids fails the run", { skip }, () => {
-  const rig = new PcmRig(new Figures(), allKnown);
+  const rig = new PcmRig(new Figures());
   rig.command({ kind: "route", fe: "media", be: "line", on: true });
   rig.command({ kind: "play", fe: "media", hz: 440 });
   // Change the FE's state behind the console's back: no allowed move explains it.

@@ -221,9 +221,9 @@ export async function runSchedule(
     throw new ScenarioSetupError(`scenario ${scenario.id} set-up failed on ${rig.name}: ${errors.join("; ") || fe.name + " is not running"}`);
   }
   // 2. The application stops writing; the ring plays out until no running
-  // link of the FE has a whole period left to copy: every output's next fill
-  // will be silence. (The links of an FE need not be in step: a BE added
-  // later was primed with two periods at once.)
+  // link of the FE has a whole period left to copy: every output's next
+  // fill is silence. (The scenarios start an FE's BEs together, so its links
+  // are in step.)
   machine.console.type(dryLine(plan.dryFe));
   const period = fe.params.periodFrames;
   const dryEverywhere = (): boolean => {
@@ -241,7 +241,8 @@ export async function runSchedule(
   }
   // 3. Hold the timer task off for two periods: two completions are overdue
   // on every running BE, so the first interrupt the explorer fires, wherever
-  // it lands, queues silence and then starts it playing: the xrun.
+  // it lands, queues silence on the dry output and then starts it playing:
+  // the xrun.
   machine.execTasksFire = false;
   machine.runFor((2 * period) / fe.params.rate);
   if (mode === "unsafe") {

@@ -64,12 +64,13 @@ export const SCENARIOS: readonly Scenario[] = [
     expect: ["use-after-free"],
     expectCtx: "irq",
     plan(fes, bes) {
-      // A plays on Y, then also on X; A runs dry; the window disconnects X.
-      // Y keeps running, so the interrupt has a BE whose period walk finds A
-      // dry and stops A, walking A's BE clients while X's link retires.
+      // A plays on Y and X, both started together so they run dry together;
+      // the window disconnects X. Y keeps running, so the interrupt has a BE
+      // whose period walk finds A dry and stops A, walking A's BE clients
+      // while X's link retires.
       const a = fes[0];
       return {
-        setup: [`route(${q(a)}, ${q(bes[1])}, true)`, `play(${q(a)}, 440)`, `route(${q(a)}, ${q(bes[0])}, true)`],
+        setup: [`route(${q(a)}, ${q(bes[1])}, true)`, `route(${q(a)}, ${q(bes[0])}, true)`, `play(${q(a)}, 440)`],
         dryFe: 0,
         window: `route(${q(a)}, ${q(bes[0])}, false)`,
       };
