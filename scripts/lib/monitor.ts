@@ -246,7 +246,7 @@ export async function runMonitor(o: MonitorOptions): Promise<MonitorResult> {
   let waitingNoted = false;
 
   // ---- input ----
-  let lastCtrlC = -Infinity; // performance.now() counts from process start: 0 would make a first Ctrl-C a double
+  let lastCtrlC = -Infinity; // no Ctrl-C yet
   let droppedNoted = false;
   const early: string[] = [];
   let rawMode = false;
