@@ -10,6 +10,7 @@ import wavefile from "wavefile";
 import { demoScript, readScript, runSession, summarizeOutputs, countRaces, type SessionResult } from "./lib/session.ts";
 import { isBoardName, BOARD_NAMES, type BoardName } from "../emulator/boards/registry.ts";
 import { serveBoard } from "./lib/serve.ts";
+import { PICO_STATEMENT_COST_US, parseStatementCost } from "../emulator/cost-model.ts";
 
 function positive(name: string) {
   return (value: string): number => {
@@ -32,7 +33,16 @@ const program = new Command()
     if (!Number.isInteger(n)) throw new InvalidArgumentError("--seed must be an integer");
     return n;
   })
-  .option("--statement-cost <us>", "virtual CPU microseconds per JavaScript statement", positive("--statement-cost"))
+  .option(
+    "--statement-cost <cost>",
+    `virtual CPU time per JavaScript statement: pessimistic (${PICO_STATEMENT_COST_US.pessimistic} us, the default), ` +
+      `optimistic (${PICO_STATEMENT_COST_US.optimistic} us) or microseconds; the ends of emulator/cost-model.json (npm run calibrate)`,
+    (v) => {
+      const us = parseStatementCost(v);
+      if (us instanceof Error) throw new InvalidArgumentError(us.message);
+      return us;
+    },
+  )
   .option("--interactive", "after the script, type console commands at a prompt (Ctrl-D ends)")
   .option("--out <dir>", "directory for WAV files and serial.log", "out")
   .option("--quiet", "do not echo the serial console while running")
