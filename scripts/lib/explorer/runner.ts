@@ -17,6 +17,7 @@ import { TraceMap, type SourceMapInput } from "@jridgewell/trace-mapping";
 import { Machine, type StatementHook } from "../../../emulator/machine.ts";
 import { loadBundle, type BundleSource } from "../../../emulator/load-bundle.ts";
 import { createEmulatedBoard } from "../../../emulator/boards/registry.ts";
+import { FUNCTIONAL_STATEMENT_COST_US } from "../../../emulator/cost-model.ts";
 import { KIND_NAMES, RACE_KINDS, Kind } from "../../../firmware/log.ts";
 import { BeState, FeState, LinkState } from "../../../firmware/dpcm/dpcm.ts";
 import { dryLine, type Mode, type Scenario, type ScenarioPlan } from "./scenarios.ts";
@@ -128,7 +129,9 @@ export async function loadBoardRig(name: string, distDir = "dist"): Promise<Boar
   const source: BundleSource = { code, map, fileName: bundlePath };
   // The bench board is the generic board's machine model with a wider bundle.
   const model = name === "pico-wm8731" ? "pico-wm8731" : "generic";
-  const createMachine = async (): Promise<Machine> => (await createEmulatedBoard(model, {}, distDir)).machine;
+  // What the firmware does, not whether a Pico has the time: the nominal cost (emulator/cost-model.ts).
+  const createMachine = async (): Promise<Machine> =>
+    (await createEmulatedBoard(model, { statementCostUs: FUNCTIONAL_STATEMENT_COST_US }, distDir)).machine;
   // Fail early (and once) if the model cannot be made.
   await createMachine();
   return { name, bundlePath, source, createMachine };
