@@ -61,6 +61,8 @@ export function createPicoBoard(): Board {
 
   // The one list of back ends: the card indexes it, and pollCompletions polls
   // the same drivers in the same order. I2C1 is the bus CODEC.i2c.bus names.
+  // Both I2S ports run from the one PLLI2S.
+  const pllPorts: I2sDmaDriver[] = [];
   const backEnds: PicoBackEnd[] = [
     {
       name: CODEC.name,
@@ -68,13 +70,13 @@ export function createPicoBoard(): Board {
         "WM8731 headphone/line out on " + portText(CODEC.i2s) + ", " + CODEC.i2c.bus + " 0x" + CODEC.i2c.address.toString(16) +
         ", MCLK " + CODEC.mclk.hz / 1e6 + " MHz on P" + CODEC.mclk.pin.pin,
       checkHint: checkText(CODEC.i2s),
-      driver: new I2sDmaDriver(CODEC.name, CODEC.i2s, new Wm8731(CODEC.name, I2C1, CODEC.i2c, new TimPwmClock(CODEC.mclk)), PARAMS.periodFrames, needPoll),
+      driver: new I2sDmaDriver(CODEC.name, CODEC.i2s, new Wm8731(CODEC.name, I2C1, CODEC.i2c, new TimPwmClock(CODEC.mclk)), PARAMS.periodFrames, needPoll, pllPorts),
     },
     {
       name: SPK.name,
       description: "MAX98357A speaker amp on " + portText(SPK.i2s) + ", SD_MODE on " + SPK.sdMode,
       checkHint: checkText(SPK.i2s),
-      driver: new I2sDmaDriver(SPK.name, SPK.i2s, new Max98357a(SPK.name, SPK.sdMode), PARAMS.periodFrames, needPoll),
+      driver: new I2sDmaDriver(SPK.name, SPK.i2s, new Max98357a(SPK.name, SPK.sdMode), PARAMS.periodFrames, needPoll, pllPorts),
     },
   ];
   // Every stream here is one of 4..7, whose flags are all in DMA1_HISR.
