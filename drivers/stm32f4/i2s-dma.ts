@@ -426,20 +426,23 @@ export class I2sDmaDriver implements BeDriver {
   }
 
   /**
-   * After the card filled nextBuffer(): did the DMA reach that buffer before
-   * the fill ended? Then the start of its block played stale samples: a
-   * glitch, logged as late-refill (n = frames already played from it). A
-   * block end during this check itself came after the fill: in time. Then
-   * the buffer addresses are checked (see the header). Interrupt.
+   * After the card filled nextBuffer(): had the DMA read any of that buffer
+   * before the fill ended? Then the start of its block played stale
+   * samples: a glitch, logged as late-refill (n = frames already read from
+   * it). CT changed with NDTR still at the block size means the block
+   * ended but its first item was not yet read: in time. A block end during
+   * this check itself came after the fill: in time too. Then the buffer
+   * addresses are checked (see the header). Interrupt.
    */
   afterFill(index: number): void {
     if (this.fillCt < 0) return; // the card did not refill (the BE is not started in the card)
     const cr = this.cr;
     const c1 = peek32(cr) & DMA_SXCR_CT ? 1 : 0;
     const nd = peek32(cr + DMA_SXNDTR);
-    let late = c1 !== this.fillCt;
+    // CT first: NDTR read after it can only have moved on, so nd < items proves an item was read before the check.
+    let late = c1 !== this.fillCt && nd !== this.items;
     // Same CT but fewer items played than before the fill: a whole cycle went by.
-    if (!late && (peek32(cr) & DMA_SXCR_CT ? 1 : 0) === c1) late = this.items - nd < this.fillPos;
+    if (c1 === this.fillCt && (peek32(cr) & DMA_SXCR_CT ? 1 : 0) === c1) late = this.items - nd < this.fillPos;
     this.fillCt = -1;
     if (late) {
       this.lateRefills++;
