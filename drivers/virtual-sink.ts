@@ -27,9 +27,13 @@ export class SinkDriver implements BeDriver {
   rate: number;
   /** Rates this sink accepts; a single entry makes it a fixed-rate BE. */
   rates: number[];
+  /** Frames a period, as prepared. */
+  periodFrames: number;
   /** An error startup() returns, to stand for hardware that does not answer. */
   startupError: string;
-  /** Main loop (boot). */
+  /** Told the period's length (seconds) after each prepare, so the board can poll fast enough. */
+  onPrepare: ((periodSeconds: number) => void) | null;
+  /** Context: main (boot). */
   constructor(periodFrames: number, rates: number[]) {
     this.buffers = [new Int16Array(periodFrames * 2), new Int16Array(periodFrames * 2)];
     this.playing = 0;
@@ -39,13 +43,15 @@ export class SinkDriver implements BeDriver {
     this.startedAt = 0;
     this.rate = rates[0];
     this.rates = rates;
+    this.periodFrames = periodFrames;
     this.startupError = "";
+    this.onPrepare = null;
   }
-  /** Main loop. */
+  /** Context: main. */
   startup(): string {
     return this.startupError;
   }
-  /** Main loop. */
+  /** Context: main. */
   hwParams(params: StreamParams): string {
     if (this.rates.length === 1) {
       params.rate = this.rates[0];
@@ -54,7 +60,7 @@ export class SinkDriver implements BeDriver {
     if (this.rates.indexOf(params.rate) < 0) return params.rate + " Hz not supported (" + this.rates.join(", ") + ")";
     return "";
   }
-  /** Main loop. */
+  /** Context: main. */
   prepare(params: StreamParams): string {
     if (this.buffers[0].length !== params.periodFrames * 2) {
       this.buffers = [new Int16Array(params.periodFrames * 2), new Int16Array(params.periodFrames * 2)];
@@ -63,9 +69,11 @@ export class SinkDriver implements BeDriver {
     this.buffers[1].fill(0);
     this.playing = 0;
     this.rate = params.rate;
+    this.periodFrames = params.periodFrames;
+    if (this.onPrepare) this.onPrepare(params.periodFrames / params.rate);
     return "";
   }
-  /** Both. */
+  /** Context: both (a critical section in the main loop, or the interrupt). */
   trigger(cmd: Cmd): void {
     this.triggers[cmd]++;
     if (cmd === Cmd.Start) {
@@ -83,21 +91,21 @@ export class SinkDriver implements BeDriver {
       this.startedAt = getTime();
     }
   }
-  /** Main loop. */
+  /** Context: main. */
   hwFree(): void {
     this.running = false;
   }
-  /** Main loop. */
+  /** Context: main. */
   shutdown(): void {}
-  /** Interrupt. */
+  /** Context: irq. */
   nextBuffer(): Int16Array {
     return this.buffers[this.playing ^ 1];
   }
-  /** Main loop. */
+  /** Context: main. */
   periodBuffers(): Int16Array[] {
     return [this.buffers[this.playing], this.buffers[this.playing ^ 1]];
   }
-  /** One period played: the hardware moves to the other buffer. Returns false when idle. Interrupt (the board's pollCompletions). */
+  /** One period played: the hardware moves to the other buffer. Returns false when idle. Context: irq (the board's pollCompletions). */
   advance(): boolean {
     if (!this.running || this.paused) return false;
     this.playing ^= 1;

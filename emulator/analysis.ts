@@ -1,8 +1,10 @@
 // Measurements on what an emulated output played: the frequency of a tone,
-// silent gaps, where audio starts. Used by the demo summary, the tests and
-// the benchmark.
+// dropouts inside the intervals it was meant to play, where audio starts, an
+// envelope to draw. Used by the demo summary and page, the tests and the
+// benchmark.
 
 import FFT from "fft.js";
+import type { Recording } from "./hardware.ts";
 
 /** One channel of an interleaved stereo recording, as floats. */
 export function channel(samples: Int16Array, which: 0 | 1 = 0): Float64Array {
@@ -49,38 +51,112 @@ export function dominantFrequency(mono: Float64Array, rate: number): number {
 }
 
 export interface Gap {
-  /** First silent frame. */
+  /** First silent frame (of the recording's timeline). */
   start: number;
   frames: number;
 }
 
+/** A stretch of virtual time in seconds, [start, end). */
+export interface Interval {
+  start: number;
+  end: number;
+}
+
 /**
- * Runs of digital silence (both channels exactly 0) of at least `minFrames`
- * frames that lie between sound: the clicks and drop-outs a listener hears.
- * A sine played by the firmware is exactly 0 only at isolated samples.
+ * The shortest silence that counts as a dropout: two frames. A tone the
+ * firmware plays (amplitude 8000, firmware/player.ts) is exactly 0 in both
+ * channels only at isolated frames (a zero crossing) for any tone above
+ * 0.2 Hz, so two zero frames in a row are silence, not a waveform.
  */
-export function gaps(samples: Int16Array, minFrames: number): Gap[] {
-  const frames = samples.length >> 1;
+export const DROPOUT_MIN_FRAMES = 2;
+
+/**
+ * Dropouts a listener hears: runs of digital silence (both channels exactly
+ * 0) of at least `minFrames` frames that lie between sound inside one
+ * interval where the output was meant to play. The silence before the first
+ * sound and after the last sound of an interval (start-up latency, the end
+ * of a tone) and everything outside the intervals (stopped, rerouted away)
+ * is intended, not a gap. `intervals` are in seconds on the recording's
+ * clock; by default they are the recording's spans (where the output was
+ * powered and streaming), which misses a dropout that stopped the clock:
+ * give the intended intervals (from the console's route/play/stop lines)
+ * when they are known.
+ */
+export function gaps(rec: Recording, options: { intervals?: Interval[]; minFrames?: number } = {}): Gap[] {
+  const minFrames = options.minFrames ?? DROPOUT_MIN_FRAMES;
+  const samples = rec.samples;
+  const total = samples.length >> 1;
+  const ranges =
+    options.intervals && rec.rate > 0
+      ? options.intervals.map((iv) => [Math.max(0, Math.round(iv.start * rec.rate)), Math.min(total, Math.round(iv.end * rec.rate))] as const)
+      : rec.spans.map((s) => [s.start, Math.min(total, s.start + s.frames)] as const);
   const found: Gap[] = [];
-  let first = -1;
-  let last = -1;
-  for (let f = 0; f < frames; f++) {
-    if (samples[2 * f] !== 0 || samples[2 * f + 1] !== 0) {
-      if (first < 0) first = f;
-      last = f;
+  for (const [from, to] of ranges) {
+    let first = -1;
+    let last = -1;
+    for (let f = from; f < to; f++) {
+      if (samples[2 * f] !== 0 || samples[2 * f + 1] !== 0) {
+        if (first < 0) first = f;
+        last = f;
+      }
+    }
+    if (first < 0) continue;
+    let runStart = -1;
+    for (let f = first; f <= last + 1; f++) {
+      const silent = f <= last && samples[2 * f] === 0 && samples[2 * f + 1] === 0;
+      if (silent && runStart < 0) runStart = f;
+      if (!silent && runStart >= 0) {
+        if (f - runStart >= minFrames) found.push({ start: runStart, frames: f - runStart });
+        runStart = -1;
+      }
     }
   }
-  if (first < 0) return found;
-  let runStart = -1;
-  for (let f = first; f <= last + 1; f++) {
-    const silent = f <= last && samples[2 * f] === 0 && samples[2 * f + 1] === 0;
-    if (silent && runStart < 0) runStart = f;
-    if (!silent && runStart >= 0) {
-      if (f - runStart >= minFrames) found.push({ start: runStart, frames: f - runStart });
-      runStart = -1;
+  return found.sort((a, b) => a.start - b.start);
+}
+
+/** Frames with sound (either channel not 0) inside `interval` (seconds) of a recording. */
+export function soundFrames(rec: Recording, interval: Interval): number {
+  if (rec.rate <= 0) return 0;
+  const total = rec.samples.length >> 1;
+  const to = Math.min(total, Math.round(interval.end * rec.rate));
+  let n = 0;
+  for (let f = Math.max(0, Math.round(interval.start * rec.rate)); f < to; f++) if (rec.samples[2 * f] !== 0 || rec.samples[2 * f + 1] !== 0) n++;
+  return n;
+}
+
+/** The frames with sound, back to back, of one channel (for a frequency measurement across reroutes). */
+export function soundOnly(rec: Recording, which: 0 | 1 = 0): Float64Array {
+  const out: number[] = [];
+  for (const s of rec.spans) for (let f = s.start; f < s.start + s.frames; f++) out.push(rec.samples[2 * f + which]);
+  return Float64Array.from(out);
+}
+
+/**
+ * A min/max envelope of a recording for drawing: `buckets` time slots over
+ * [0, seconds), each with the smallest and largest sample of either channel
+ * in it (0 and 0 for silence). Times are the slots' start, in seconds.
+ */
+export function envelope(rec: Recording, seconds: number, buckets: number): { t: number[]; min: number[]; max: number[] } {
+  const t: number[] = [];
+  const min: number[] = [];
+  const max: number[] = [];
+  const total = rec.samples.length >> 1;
+  for (let b = 0; b < buckets; b++) {
+    const t0 = (seconds * b) / buckets;
+    const from = Math.round(t0 * rec.rate);
+    const to = Math.min(total, Math.round(((seconds * (b + 1)) / buckets) * rec.rate));
+    let lo = 0;
+    let hi = 0;
+    for (let i = 2 * from; i < 2 * to; i++) {
+      const v = rec.samples[i];
+      if (v < lo) lo = v;
+      if (v > hi) hi = v;
     }
+    t.push(t0);
+    min.push(lo);
+    max.push(hi);
   }
-  return found;
+  return { t, min, max };
 }
 
 /** Index of the first frame that is not silent, or -1. */

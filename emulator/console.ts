@@ -15,6 +15,7 @@
 // when it throws.
 
 import { closeSync, openSync, writeSync } from "node:fs";
+import { espruinoJSON, PRINT_FLAGS, REPL_FLAGS, stripPreemption, valueText } from "./espruino-format.ts";
 
 export interface ConsoleOptions {
   /** Echo each typed line as ">line" before its output, as a terminal shows it. Default true. */
@@ -28,82 +29,44 @@ export interface ConsoleOptions {
 }
 
 export interface FormatOptions {
-  /** Quote object keys: print/console.log do ({ "a": 1 }). */
+  /** Quote object keys: print/console.log do ({ "a": 1 }). The default. */
   quoteKeys?: boolean;
-  /** The REPL drops quotes around keys that are identifiers ({ a: 1 }). */
+  /** The REPL's "=" line: keys that are identifiers unquoted ({ a: 1 }), long arrays and strings cut with " ... ". */
   dropQuotes?: boolean;
   /** Name for special objects (pins), or undefined. */
   special?: (value: object) => string | undefined;
+  /** The board's global object, so an object made by a global constructor prints as "Name: ..." . */
+  globals?: Record<string, unknown>;
+  /** Whether a function is the board's native code (printed "{ [native code] }"). */
+  isNative?: (fn: Function) => boolean;
+  /** A global binding by name (a top-level class), to name its instances. */
+  lookupGlobal?: (name: string) => unknown;
 }
-
-const IDENT = /^[A-Za-z_$][\w$]*$/;
 
 /**
- * Espruino-style text for a value (jsfPrintJSON with JSON_PRETTY): strings
- * quoted, arrays "[ 1, 2 ]", objects "{ "a": 1 }", typed arrays
- * "new Int16Array([1, 2])", pins by name, functions by their code (without
- * the emulator's preemption calls). Single line; cycles print as "~".
+ * Espruino's text for a value (src/jswrap_json.c, ported in
+ * espruino-format.ts): as print/console.log show it, or as the REPL's "="
+ * line does with `dropQuotes`. Strings quoted, arrays "[ 1, 2 ]", objects
+ * "{ "a": 1 }" with Espruino's line breaks, typed arrays
+ * "new Int16Array([1, 2])" ("new Int16Array(2)" when all zero), pins by
+ * name, functions by their code (without the emulator's preemption calls),
+ * cycles as " ... ".
  */
-export function formatValue(value: unknown, options: FormatOptions = {}, seen: object[] = []): string {
-  switch (typeof value) {
-    case "undefined":
-      return "undefined";
-    case "number":
-    case "boolean":
-    case "bigint":
-      return String(value);
-    case "string":
-      return JSON.stringify(value);
-    case "symbol":
-      return String(value);
-    case "function": {
-      const special = options.special?.(value);
-      if (special !== undefined) return special;
-      return stripPreemption(Function.prototype.toString.call(value));
-    }
-  }
-  if (value === null) return "null";
-  const obj = value as object;
-  const special = options.special?.(obj);
-  if (special !== undefined) return special;
-  if (seen.includes(obj)) return "~";
-  seen.push(obj);
-  try {
-    if (ArrayBuffer.isView(obj)) {
-      if (obj instanceof DataView || Object.prototype.toString.call(obj) === "[object DataView]") {
-        return `new DataView(new ArrayBuffer(${(obj as DataView).byteLength}))`;
-      }
-      const ctor = Object.prototype.toString.call(obj).slice(8, -1);
-      return `new ${ctor}([${Array.prototype.join.call(obj, ", ")}])`;
-    }
-    if (Object.prototype.toString.call(obj) === "[object ArrayBuffer]") {
-      return `new Uint8Array([${Array.prototype.join.call(new Uint8Array(obj as ArrayBuffer), ", ")}]).buffer`;
-    }
-    if (Array.isArray(obj)) {
-      if (obj.length === 0) return "[ ]";
-      return "[ " + obj.map((x) => formatValue(x, options, seen)).join(", ") + " ]";
-    }
-    if (isError(obj)) return `${obj.name}: ${obj.message}`;
-    const keys = Object.keys(obj);
-    if (keys.length === 0) return "{ }";
-    const parts = keys.map((k) => {
-      const key = options.dropQuotes && IDENT.test(k) ? k : options.quoteKeys || options.dropQuotes ? JSON.stringify(k) : k;
-      return `${key}: ${formatValue((obj as Record<string, unknown>)[k], options, seen)}`;
-    });
-    return "{ " + parts.join(", ") + " }";
-  } finally {
-    seen.pop();
-  }
+export function formatValue(value: unknown, options: FormatOptions = {}): string {
+  return espruinoJSON(value, options.dropQuotes ? REPL_FLAGS : PRINT_FLAGS, {
+    special: options.special,
+    globals: options.globals,
+    isNative: options.isNative,
+    lookupGlobal: options.lookupGlobal,
+  });
 }
 
-function isError(v: object): v is { name: string; message: string } {
-  return Object.prototype.toString.call(v) === "[object Error]";
+/** The text after "Uncaught " for a thrown value: jsvAsString ("Error: message", a string as it is). */
+export function uncaughtText(error: unknown): string {
+  return valueText(error);
 }
 
-/** Function source as the firmware wrote it: without `__p(n);` calls and their braces' content. */
-export function stripPreemption(code: string): string {
-  return code.replace(/__p\(\d+\);/g, "");
-}
+export { stripPreemption };
 
 export class SerialConsole {
   private buffer = "";

@@ -53,8 +53,20 @@ export interface OutputRecorder {
   readonly name: string;
   /** Sample rate the hardware actually runs at, derived from registers (0 if never started). */
   sampleRate(): number;
-  /** Everything the output played so far, interleaved stereo 16-bit; silence where it was idle is not recorded. */
+  /** The frames the output played, back to back, interleaved stereo 16-bit (the time it was idle left out: see recording()). */
   samples(): Int16Array;
   /** Frames played while the output was powered and streaming. */
   framesPlayed(): number;
+  /** What the output did from virtual time 0 (to `untilSeconds`, if later than its last frame), silence included. */
+  recording(untilSeconds?: number): Recording;
+}
+
+/** An output on the machine's clock: frame n is at virtual time n / rate seconds. */
+export interface Recording {
+  /** Frames per second (0: the output never clocked a frame). */
+  rate: number;
+  /** Interleaved stereo 16-bit; zeros where the output was not playing. */
+  samples: Int16Array;
+  /** Frame ranges where the output was playing (powered and streaming), in time order. */
+  spans: Array<{ start: number; frames: number }>;
 }

@@ -9,7 +9,7 @@
 
 import type vm from "node:vm";
 import type { HardwareFault, I2CDevice, MachineServices, Peripheral } from "./hardware.ts";
-import { SerialConsole, formatValue, type ConsoleOptions } from "./console.ts";
+import { SerialConsole, uncaughtText, type ConsoleOptions } from "./console.ts";
 import { createEspruinoContext, type EspruinoContext } from "./espruino-globals.ts";
 import type { Site } from "./preempt.ts";
 import {
@@ -557,9 +557,7 @@ export class Machine implements MachineServices {
   /** @internal Print "Uncaught ..." like Espruino and record the error. */
   reportUncaught(error: unknown, context: UncaughtContext, where?: ErrorLocation | null): UncaughtError {
     const location = where !== undefined ? where : this.locateError(error);
-    let message: string;
-    if (isErrorLike(error)) message = `${error.name}: ${error.message}`;
-    else message = formatValue(error, { quoteKeys: true, dropQuotes: false });
+    const message = uncaughtText(error);
     const rec: UncaughtError = { time: this.now(), context, error, message, location };
     this.errors.push(rec);
     this.console.write(`Uncaught ${message}\n`);
@@ -596,15 +594,6 @@ export class Machine implements MachineServices {
     }
     this.console.printResult(value);
   }
-}
-
-function isErrorLike(e: unknown): e is { name: string; message: string } {
-  return (
-    typeof e === "object" &&
-    e !== null &&
-    typeof (e as { message?: unknown }).message === "string" &&
-    typeof (e as { name?: unknown }).name === "string"
-  );
 }
 
 function escapeRegExp(s: string): string {

@@ -96,6 +96,8 @@ const ROUTINES: readonly NativeRoutine[] = [MIX_ROUTINE];
 
 /** The flat-memory bytes [address, address + bytes) as one buffer's DataView, or an error. */
 function view(machine: Machine, address: number, bytes: number, what: string, fail: (m: string) => Error): DataView {
+  // Nothing is read or written: any address will do (an empty buffer's has no bytes behind it).
+  if (bytes === 0) return new DataView(new ArrayBuffer(0));
   const at = machine.resolveAddress(address);
   if (!at) throw fail(`${what} address 0x${(address >>> 0).toString(16)} is not a buffer E.getAddressOf gave: the board would write to whatever is there`);
   if (at.offset + bytes > at.buffer.byteLength) {

@@ -289,14 +289,14 @@ export class Scheduler {
   }
 
   /** clearTimeout / clearInterval; undefined clears every timer. Throws the firmware's error for an unknown id. */
-  clearTimer(id: unknown, isTimeout: boolean): void {
+  clearTimer(id: unknown, _isTimeout: boolean): void {
     if (id === undefined) {
       this.timers = [];
       return;
     }
+    // Espruino 2v29 ignores an id it does not know (src/jswrap_interactive.c).
     const i = this.timers.findIndex((t) => t.id === id);
-    if (i < 0) throw this.host.makeError(isTimeout ? "Unknown Timeout" : "Unknown Interval");
-    this.timers.splice(i, 1);
+    if (i >= 0) this.timers.splice(i, 1);
   }
 
   /** require("timer").add({type: "EXEC", ...}): first firing after `timeMs`, then every `intervalMs` (0: once). */

@@ -1,7 +1,7 @@
 // The one interface through which a board plugs into the card. The core
 // never touches registers, pins or buses; a board never touches FE/BE lists.
 
-import { Cmd, Mixer, StreamParams } from "./pcm";
+import { Cmd, StreamParams } from "./pcm";
 
 /**
  * The hardware behind one back end: an I2S port with its DMA (the ASoC CPU
@@ -84,6 +84,4 @@ export interface Board {
    * Called at most once per handler run.
    */
   pollCompletions(elapsed: (backEndIndex: number, latencySeconds: number) => void): void;
-  /** A native mixer for this board's CPU (see Mixer); absent: the JavaScript one. */
-  mixer?: Mixer;
 }

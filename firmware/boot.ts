@@ -7,6 +7,8 @@ import { installConsole, ConsoleInfo } from "./console";
 import { Card } from "./dpcm/card";
 import { attachInterrupt } from "./dpcm/period";
 import { irq, irqEntry } from "./irq";
+import { CpuLoad } from "./load";
+import { nativeMixer } from "./native/mix";
 import { drain } from "./log-print";
 import { Player } from "./player";
 import { Watchdog } from "./watchdog";
@@ -19,13 +21,13 @@ const LINKS_PER_PAIR = 2;
 /** Periods to wait for the first run of the timer task before deciding it does not fire. */
 const FIRST_RUN_PERIODS = 2;
 
-/** "2v29" -> 2.29; "2v29.12" -> 2.29. */
+/** "2v29" -> 2.29; "2v29.12" -> 2.29. Context: main. */
 function espruinoVersion(text: string): number {
   const parts = text.split("v");
   return parseInt(parts[0], 10) + parseInt(parts[1], 10) / 100;
 }
 
-/** Start the firmware on `board`. READY follows about two periods later. */
+/** Start the firmware on `board`. READY follows about two periods later. Context: main (boot). */
 export function boot(board: Board): void {
   const card = new Card(board, board.frontEnds.length * board.backEnds.length * LINKS_PER_PAIR);
   const player = new Player(card);
@@ -34,14 +36,26 @@ export function boot(board: Board): void {
   if (espruinoVersion(version) < NEEDS_ESPRUINO) {
     print("WARNING dpcm-espruino needs Espruino 2v29 or later (timer tasks); this is " + version);
   }
-  const info: ConsoleInfo = { version: VERSION, interrupt: board.startInterrupt(irqEntry) };
+  // The native mixer where the CPU runs it; otherwise the reason, for stats().
+  const mixer = nativeMixer();
+  let mixing = "native (Cortex-M4 QADD16)";
+  if (typeof mixer === "string") mixing = "JavaScript: " + mixer;
+  else card.mix = mixer;
+  const info: ConsoleInfo = { version: VERSION, interrupt: board.startInterrupt(irqEntry), mixer: mixing, load: null };
   const watchdog = new Watchdog(card, info.interrupt);
-  function serviceTick(): void {
+  const periodMs = (board.params.periodFrames / board.params.rate) * 1000;
+  const load = new CpuLoad(periodMs / 1000);
+  info.load = load;
+  /** The main loop's audio work, timed by the load meter. Context: main. */
+  function audioWork(): void {
     player.service();
+  }
+  /** Context: main (every half period). */
+  function serviceTick(): void {
+    load.measure(audioWork);
     drain(card.feNames, card.beNames, print);
     watchdog.check(print);
   }
-  const periodMs = (board.params.periodFrames / board.params.rate) * 1000;
   setInterval(serviceTick, periodMs / 2);
   installConsole(card, player, info);
   setTimeout(function () {

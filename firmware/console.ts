@@ -7,6 +7,7 @@ import { BE_STATE_NAMES, BackEnd, FE_STATE_NAMES, FrontEnd, LinkState } from "./
 import { feDrain, feInjectXrun, feOpen, feTrigger, MAX_PERIOD_FRAMES, MIN_PERIOD_FRAMES } from "./dpcm/fe";
 import { findLink, route } from "./dpcm/graph";
 import { Player } from "./player";
+import { CpuLoad } from "./load";
 import { irq } from "./irq";
 import { ring, KIND_NAMES, RACE_KINDS, raceTotal, CAPACITY_RECORDS } from "./log";
 import { Cmd, CMD_NAMES, HW_TRIGGERS } from "./pcm";
@@ -17,12 +18,23 @@ export interface ConsoleInfo {
   version: string;
   /** How the interrupt handler runs (the board's description). */
   interrupt: string;
+  /** Which mixer adds a second FE into a BE: native or JavaScript, and why. */
+  mixer: string;
+  /** The CPU load meter, once boot has made it. */
+  load: CpuLoad | null;
 }
 
+/** "12.3%" from a share 0..1. Context: main. */
+function pct(share: number): string {
+  return (share * 100).toFixed(1) + "%";
+}
+
+/** Context: main. */
 function fail(command: string, message: string): void {
   print("ERROR " + command + ": " + message);
 }
 
+/** Context: main. */
 function us(seconds: number): string {
   return Math.round(seconds * 1e6) + " us";
 }
@@ -31,6 +43,7 @@ const ORDINALS = ["first", "second", "third"];
 
 /** Install the commands on `global`. Context: main. */
 export function installConsole(card: Card, player: Player, info: ConsoleInfo): void {
+  /** Context: main. */
   function frontEnd(command: string, name: unknown): FrontEnd | null {
     if (typeof name !== "string") {
       fail(command, "the front end must be a name in quotes, one of " + card.feNames.join(", "));
@@ -41,6 +54,7 @@ export function installConsole(card: Card, player: Player, info: ConsoleInfo): v
     return fe;
   }
 
+  /** Context: main. */
   function backEnd(command: string, name: unknown): BackEnd | null {
     if (typeof name !== "string") {
       fail(command, "the back end must be a name in quotes, one of " + card.beNames.join(", "));
@@ -51,13 +65,14 @@ export function installConsole(card: Card, player: Player, info: ConsoleInfo): v
     return be;
   }
 
+  /** Context: main. */
   function flag(command: string, position: number, value: unknown, meaning: string): boolean {
     if (typeof value === "boolean") return true;
     fail(command, "the " + ORDINALS[position] + " argument must be " + meaning);
     return false;
   }
 
-  /** A command on one FE that ends in a trigger or an FE operation: prints OK or the refusal. */
+  /** A command on one FE that ends in a trigger or an FE operation: prints OK or the refusal. Context: main. */
   function feCommand(command: string, feName: unknown, action: (fe: FrontEnd) => string, done: string): void {
     const fe = frontEnd(command, feName);
     if (!fe) return;
@@ -193,6 +208,14 @@ export function installConsole(card: Card, player: Player, info: ConsoleInfo): v
         " longest_latency=" + us(card.longestLatency) + " longest_masked=" + us(irq.longestMasked) +
         " errors=" + irq.handlerErrors + (irq.handlerErrors ? " last_error=" + irq.lastError : "") + " mode=\"" + info.interrupt + "\"",
     );
+    const load = info.load;
+    if (load) {
+      print(
+        "STATS cpu irq=" + pct(load.irqLoad) + " irq_max=" + pct(load.irqMax) + " audio=" + pct(load.audioLoad) + " audio_max=" +
+          pct(load.audioMax) + " total_max=" + pct(load.totalMax) + " per=" + Math.round(load.period * 1000) + " ms windows=" + load.windows,
+      );
+    }
+    print("STATS mixer " + info.mixer);
     print("STATS links in_use=" + card.links.allocated + " of " + card.links.items.length + " alloc_failures=" + card.links.failures);
     const mem = process.memory();
     print("STATS memory free=" + mem.free + " usage=" + mem.usage + " total=" + mem.total + " blocksize=" + mem.blocksize);

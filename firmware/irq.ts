@@ -22,6 +22,8 @@ export interface IrqState {
   handlerRuns: number;
   deferredRuns: number;
   longestHandler: number;
+  /** Seconds spent in the handler, ever (getTime()). For the CPU load in stats(). */
+  busy: number;
   handlerErrors: number;
   /** What the handler last threw, kept as thrown: formatting it would build a string in the interrupt. */
   lastError: unknown;
@@ -38,6 +40,7 @@ export const irq: IrqState = {
   handlerRuns: 0,
   deferredRuns: 0,
   longestHandler: 0,
+  busy: 0,
   handlerErrors: 0,
   lastError: null,
 };
@@ -56,6 +59,7 @@ function runHandler(): void {
   }
   const took = getTime() - started;
   if (took > irq.longestHandler) irq.longestHandler = took;
+  irq.busy += took;
   irq.handlerRuns++;
   irq.inHandler = false;
   irq.masked = false;
@@ -89,6 +93,7 @@ export function irqRestore(was: boolean): void {
  * Masking that unsafe mode does not remove: it protects the runtime's own
  * instrumentation (the log ring), which must stay trustworthy while the DPCM
  * lists are deliberately left unguarded.
+ * Context: both.
  */
 export function irqSaveAlways(): boolean {
   const was = irq.masked;

@@ -20,6 +20,7 @@ export class ListNode<T> {
   }
 }
 
+/** Context: main (boot: the two poison nodes are made once). */
 function makePoison(): ListNode<never> {
   const node = new ListNode<never>(null);
   node.poison = true;
@@ -30,20 +31,23 @@ function makePoison(): ListNode<never> {
 export const POISON_NEXT: ListNode<never> = makePoison();
 export const POISON_PREV: ListNode<never> = makePoison();
 
+/** Context: both. */
 export function listInit<T>(head: ListNode<T>): void {
   head.next = head;
   head.prev = head;
 }
 
+/** Context: both. */
 export function listEmpty<T>(head: ListNode<T>): boolean {
   return head.next === head;
 }
 
+/** Context: both. */
 export function isPoisoned<T>(node: ListNode<T>): boolean {
   return node.poison || node.next.poison || node.prev.poison;
 }
 
-/** Append `node` at the tail of the list headed by `head`. */
+/** Append `node` at the tail of the list headed by `head`. Context: both. */
 export function listAddTail<T>(node: ListNode<T>, head: ListNode<T>): void {
   const last = head.prev;
   node.next = head;
@@ -55,6 +59,7 @@ export function listAddTail<T>(node: ListNode<T>, head: ListNode<T>): void {
 /**
  * Unlink `node` and poison it. Returns false, changing nothing, if the node
  * is already poisoned (a double delete).
+ * Context: both.
  */
 export function listDel<T>(node: ListNode<T>): boolean {
   if (isPoisoned(node)) return false;

@@ -5,6 +5,7 @@
 import { irqSaveAlways, irqRestore } from "./irq";
 import { CAPACITY_RECORDS, KIND_NAMES, RACE_KINDS, SITE_NAMES, ring } from "./log";
 
+/** Context: main. */
 function nameOf(names: string[], index: number): string {
   return index < 0 ? "-" : names[index];
 }

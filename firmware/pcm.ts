@@ -27,8 +27,3 @@ export const CMD_NAMES = ["START", "STOP", "PAUSE_PUSH", "PAUSE_RELEASE", "SUSPE
 /** Commands a BeDriver's trigger() receives: Start .. Resume. */
 export const HW_TRIGGERS = 6;
 
-/**
- * Adds `src` into `dst` sample by sample with signed 16-bit saturation
- * (interleaved stereo, equal lengths). A board may supply a native one.
- */
-export type Mixer = (dst: Int16Array, src: Int16Array) => void;

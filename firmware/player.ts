@@ -35,7 +35,7 @@ export class Player {
     for (let f = 0; f < card.fes.length; f++) this.voices.push(new Voice(card.fes[f]));
   }
 
-  /** Write whole periods while the ring has room. */
+  /** Write whole periods while the ring has room. Context: main. */
   private fill(voice: Voice): void {
     const fe = voice.fe;
     const tone = voice.tone;
@@ -56,7 +56,7 @@ export class Player {
     }
   }
 
-  /** Prepare, fill and START: a fresh stream, or the recovery after an xrun. */
+  /** Prepare, fill and START: a fresh stream, or the recovery after an xrun. Context: main. */
   private start(voice: Voice): string {
     const err = fePrepare(this.card, voice.fe);
     if (err) return err;
@@ -71,6 +71,7 @@ export class Player {
    * or suspended FE takes the new tone and plays it when it runs again; a
    * draining one is stopped and started afresh (ALSA cannot take a draining
    * stream back). Returns "" or why not, changing nothing then.
+   * Context: main.
    */
   play(fe: FrontEnd, frequency: number, seconds: number): string {
     const card = this.card;
@@ -99,13 +100,13 @@ export class Player {
     return this.start(voice);
   }
 
-  /** Stop and close the FE; its tone is forgotten. */
+  /** Stop and close the FE; its tone is forgotten. Context: main. */
   stop(fe: FrontEnd): void {
     feClose(this.card, fe);
     this.voices[fe.index].tone = null;
   }
 
-  /** The main-loop duty of every voice: refill, drain at the tone's end, recover from xruns, close when drained. */
+  /** The main-loop duty of every voice: refill, drain at the tone's end, recover from xruns, close when drained. Context: main. */
   service(): void {
     for (let v = 0; v < this.voices.length; v++) {
       const voice = this.voices[v];

@@ -31,7 +31,7 @@ export class Pool<T extends Pooled> {
     this.failures = 0;
   }
 
-  /** Take a free slot, or null when the pool is exhausted. Main loop only. */
+  /** Take a free slot, or null when the pool is exhausted. Context: main. */
   alloc(): T | null {
     if (this.freeTop === 0) {
       this.failures++;
@@ -46,12 +46,13 @@ export class Pool<T extends Pooled> {
   /**
    * Invalidate every handle to `item` (bump its generation) while it stays
    * allocated: the first half of a free, done where it leaves the graph.
+   * Context: both.
    */
   retire(item: T): void {
     item.gen++;
   }
 
-  /** Return a slot. Returns false for a double free (the slot is not in use). */
+  /** Return a slot. Returns false for a double free (the slot is not in use). Context: main. */
   free(item: T): boolean {
     if (!item.inUse) return false;
     item.inUse = false;
@@ -61,7 +62,7 @@ export class Pool<T extends Pooled> {
     return true;
   }
 
-  /** Is `item` still the same allocation as when its generation was `gen`? */
+  /** Is `item` still the same allocation as when its generation was `gen`? Context: both. */
   isLive(item: T, gen: number): boolean {
     return item.inUse && item.gen === gen;
   }

@@ -17,6 +17,7 @@ import { SinkDriver } from "../drivers/virtual-sink";
 
 const PARAMS: StreamParams = { rate: 8000, channels: 2, periodFrames: 16 };
 
+/** Context: main. */
 function scratchCard(): Card {
   const board: Board = {
     name: "selftest",
@@ -35,7 +36,7 @@ function scratchCard(): Card {
   return new Card(board, 4);
 }
 
-/** Open (if closed), prepare, fill and start an FE. */
+/** Open (if closed), prepare, fill and start an FE. Context: main. */
 function fillAndStart(card: Card, fe: FrontEnd): void {
   if (fe.state === FeState.Closed) feOpen(card, fe, 0, 0);
   fePrepare(card, fe);
@@ -43,6 +44,7 @@ function fillAndStart(card: Card, fe: FrontEnd): void {
   feTrigger(card, fe, Cmd.Start);
 }
 
+/** Context: main. */
 function sinkOf(card: Card, index: number): SinkDriver {
   return card.bes[index].driver as SinkDriver;
 }
@@ -58,16 +60,18 @@ class Probe implements Pooled {
   }
 }
 
-/** How many records of `kind` `action` makes (the log is capturing throughout selftest). */
+/** How many records of `kind` `action` makes (the log is capturing throughout selftest). Context: main. */
 function captured(kind: Kind, action: () => void): number {
   const before = ring.captured[kind];
   action();
   return ring.captured[kind] - before;
 }
 
+/** Context: main. */
 function runChecks(out: (line: string) => void): number {
   let failed = 0;
   let passed = 0;
+  /** Context: main. */
   function check(name: string, ok: boolean, detail: string): void {
     if (ok) passed++;
     else failed++;
@@ -223,7 +227,7 @@ function runChecks(out: (line: string) => void): number {
   return failed;
 }
 
-/** Run the checks, printing one PASS or FAIL line each; returns the failures. */
+/** Run the checks, printing one PASS or FAIL line each; returns the failures. Context: main. */
 export function selftest(out: (line: string) => void): number {
   // Scratch objects make records too (deferred triggers, detector hits):
   // count them aside so the board's own log and races() stay its own.

@@ -17,6 +17,7 @@ export interface Tone {
  * Choose the table length: the fewest cycles spanning at least `minFrames`
  * frames (so a period needs at most two copies) whose frequency error is
  * below 0.01 Hz, or the most accurate within `maxFrames` if none is.
+ * Context: main.
  */
 export function toneTableFrames(frequency: number, rate: number, minFrames: number, maxFrames: number): number[] {
   const firstCycles = Math.max(1, Math.ceil((minFrames * frequency) / rate));
@@ -37,7 +38,7 @@ export function toneTableFrames(frequency: number, rate: number, minFrames: numb
   return [bestCycles, bestFrames];
 }
 
-/** Build a tone; returns an error message instead when it cannot be played at `rate`. */
+/** Build a tone; returns an error message instead when it cannot be played at `rate`. Context: main. */
 export function makeTone(frequency: number, rate: number, amplitude: number, minFrames: number, maxFrames: number): Tone | string {
   if (!(frequency > 0) || frequency >= rate / 2) {
     return "frequency must be between 0 and " + rate / 2 + " Hz (half the sample rate)";
@@ -55,7 +56,7 @@ export function makeTone(frequency: number, rate: number, amplitude: number, min
   return { frequency: (cycles * rate) / frames, table: table, frames: frames, phase: 0 };
 }
 
-/** Write `frames` frames of the tone into dst (interleaved stereo), continuing its phase. */
+/** Write `frames` frames of the tone into dst (interleaved stereo), continuing its phase. Context: main. */
 export function fillTone(tone: Tone, dst: Int16Array, frames: number): void {
   let done = 0;
   while (done < frames) {

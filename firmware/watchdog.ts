@@ -12,6 +12,7 @@ import { Kind, Site, record } from "./log";
 /** Periods a started BE may miss before it is reported. */
 export const MISSED_PERIODS = 4;
 
+/** Context: main. */
 function ms(seconds: number): number {
   return Math.round(seconds * 1000);
 }
@@ -41,12 +42,33 @@ export class Watchdog {
     this.seenErrors = irq.handlerErrors;
   }
 
-  /** One check; prints WARN/OK lines through `out`. */
+  /** One check; prints WARN/OK lines through `out`. Context: main. */
   check(out: (line: string) => void): void {
     const now = getTime();
     const card = this.card;
     let started = false;
     let longest = 0;
+    for (let b = 0; b < card.bes.length; b++) {
+      const be = card.bes[b];
+      if (be.state !== BeState.Start) continue;
+      started = true;
+      const period = be.params.periodFrames / be.params.rate;
+      if (period > longest) longest = period;
+    }
+    // The handler first: when it does not run, no BE can complete a period,
+    // and one line about the timer task says more than one per BE.
+    if (irq.handlerRuns !== this.seenRuns || !started) {
+      if (this.irqWarned && irq.handlerRuns !== this.seenRuns) out("OK irq: the interrupt handler runs again");
+      this.irqWarned = false;
+      this.seenRuns = irq.handlerRuns;
+      this.runsAt = now;
+    } else if (!this.irqWarned && now - this.runsAt > MISSED_PERIODS * longest) {
+      this.irqWarned = true;
+      out(
+        "WARN irq: the interrupt handler has not run for " + ms(now - this.runsAt) + " ms while a BE is started (" + this.interrupt +
+          "): is the timer task firing?",
+      );
+    }
     for (let b = 0; b < card.bes.length; b++) {
       const be = card.bes[b];
       const period = be.params.periodFrames / be.params.rate;
@@ -57,8 +79,6 @@ export class Watchdog {
         this.warned[b] = 0;
         continue;
       }
-      started = true;
-      if (period > longest) longest = period;
       if (be.periods !== this.seenPeriods[b]) {
         if (this.warned[b]) out("OK be=" + be.name + " completes periods again after " + ms(now - this.progressAt[b]) + " ms");
         this.seenPeriods[b] = be.periods;
@@ -71,18 +91,6 @@ export class Watchdog {
             ms(period) + " ms): DMA or IRQ trouble? check " + (be.checkHint || "its DMA stream, clock and pins"),
         );
       }
-    }
-    if (irq.handlerRuns !== this.seenRuns || !started) {
-      if (this.irqWarned && irq.handlerRuns !== this.seenRuns) out("OK irq: the interrupt handler runs again");
-      this.irqWarned = false;
-      this.seenRuns = irq.handlerRuns;
-      this.runsAt = now;
-    } else if (!this.irqWarned && now - this.runsAt > MISSED_PERIODS * longest) {
-      this.irqWarned = true;
-      out(
-        "WARN irq: the interrupt handler has not run for " + ms(now - this.runsAt) + " ms while a BE is started (" + this.interrupt +
-          "): is the timer task firing?",
-      );
     }
     if (irq.handlerErrors !== this.seenErrors) {
       this.seenErrors = irq.handlerErrors;

@@ -21,11 +21,33 @@ interface Scope {
 }
 
 const E = "Espruino 2v29";
-const MISSING_GLOBALS = new Set(["Map", "Set", "WeakMap", "WeakSet", "Symbol", "Proxy", "Reflect", "BigInt"]);
+// Measured by the fidelity probes builtins-v8/missing-* (test/fidelity/real-2v29.json);
+// emulator/espruino-globals.ts (MISSING) removes the same names and
+// test/bundle-scan.test.ts checks that the scan reports every one.
+const MISSING_GLOBALS = new Set([
+  "Map", "Set", "WeakMap", "WeakSet", "Symbol", "Proxy", "Reflect", "BigInt", "WeakRef", "FinalizationRegistry",
+  "RangeError", "EvalError", "URIError", "AggregateError", "Intl", "SharedArrayBuffer", "Atomics", "WebAssembly",
+  "BigInt64Array", "BigUint64Array", "decodeURI", "encodeURI", "escape", "unescape",
+]);
 const MISSING_STATICS = new Set([
-  "Array.from", "Array.of", "Object.freeze", "Number.isInteger", "Math.imul", "Math.trunc",
+  "Array.from", "Array.of", "Object.freeze", "Object.is", "Object.hasOwn", "Object.seal", "Object.preventExtensions",
+  "Object.isFrozen", "Object.isSealed", "Object.isExtensible", "Object.getOwnPropertySymbols",
+  "Number.isInteger", "Number.isFinite", "Number.isNaN", "Number.isSafeInteger", "Number.parseFloat", "Number.parseInt",
+  "Number.MAX_SAFE_INTEGER", "Number.MIN_SAFE_INTEGER", "Number.EPSILON",
+  "Math.imul", "Math.trunc", "Math.hypot", "Math.log2", "Math.log10", "Math.cbrt", "Math.expm1", "Math.log1p", "Math.clz32",
+  "Math.fround", "Math.sinh", "Math.cosh", "Math.tanh", "Math.asinh", "Math.acosh", "Math.atanh",
+  "String.fromCodePoint", "String.raw", "Date.UTC", "ArrayBuffer.isView",
   "Promise.race", "Promise.allSettled", "Promise.any",
 ]);
+/** Methods of numbers, strings, arrays and typed arrays the board lacks: reported where they are called. */
+const MISSING_METHODS = new Set([
+  "toPrecision", "toExponential", "toLocaleString", "trimStart", "trimEnd", "trimLeft", "trimRight", "codePointAt",
+  "normalize", "localeCompare", "matchAll", "flat", "flatMap", "copyWithin", "findLast", "findLastIndex", "lastIndexOf",
+  "reduceRight", "toReversed", "toSorted", "toSpliced", "isPrototypeOf", "propertyIsEnumerable", "finally",
+]);
+/** Built-in classes a class cannot extend on the board: all but Array and Object (probe builtins/extends-builtins). */
+const BUILTIN_CLASSES =
+  /^(Error|TypeError|SyntaxError|ReferenceError|InternalError|RangeError|Promise|ArrayBuffer|DataView|Date|RegExp|String|Number|Boolean|Function|(Int|Uint|Float)(8|16|32|64)(Clamped)?Array)$/;
 const BUILTINS = /^(Array|String|Function|Object|Number|Boolean|RegExp|Date|Error|Promise|ArrayBuffer|DataView|(Int|Uint|Float)(8|16|32|64)(Clamped)?Array)$/;
 const NO_HOIST = `${E} does not hoist function or class declarations, so it is undefined here: move the declaration above this use`;
 
@@ -252,7 +274,9 @@ export function scanBundle(code: string, fileName = "bundle.js"): Finding[] {
         break;
       case "BinaryExpression":
       case "AssignmentExpression":
-        if (n.operator === "**" || n.operator === "**=") add("exponent", n, `${E} has no ${n.operator} (SyntaxError): use Math.pow`);
+        if (n.operator === "**" || n.operator === "**=") add("exponent", n, `${E} has no ${n.operator} (SyntaxError): use a literal or a shift for a power of two, Math.pow otherwise`);
+        if (n.type === "AssignmentExpression" && n.left.type === "MemberExpression" && propName(n.left) === "length")
+          add("length-assign", n, `${E}: assigning an array's or a typed array's length throws (Assignment to a constant)`);
         break;
       case "ChainExpression":
         add("optional-chaining", n, `${E} has no ?. (SyntaxError): tsc lowers it at target ES2015, check the build target`);
@@ -262,6 +286,27 @@ export function scanBundle(code: string, fileName = "bundle.js"): Finding[] {
         if (MISSING_GLOBALS.has(n.name) && isGlobal(n) && !(parent.type === "UnaryExpression" && parent.operator === "typeof"))
           add("missing-global", n, `${n.name} is missing in ${E} (ReferenceError)`);
         break;
+      case "ClassDeclaration":
+      case "ClassExpression":
+        if (n.superClass && n.superClass.type === "Identifier" && BUILTIN_CLASSES.test(n.superClass.name) && isGlobal(n.superClass))
+          add("extends-builtin", n.superClass, `${E}: a class derived from ${n.superClass.name} fails at super() (Calling 'super' outside of class); only Array and Object can be extended`);
+        break;
+      case "UpdateExpression":
+        if (n.argument.type === "MemberExpression" && propName(n.argument) === "length")
+          add("length-assign", n, `${E}: assigning an array's or a typed array's length throws (Assignment to a constant)`);
+        break;
+      case "CallExpression": {
+        const c = n.callee;
+        if (c.type === "MemberExpression" && propName(c) && MISSING_METHODS.has(propName(c)!) && !(c.object.type === "Identifier" && isGlobal(c.object) && /^(Math|Number|Object|Array|String|Promise|JSON|Date)$/.test(c.object.name)))
+          add("missing-method", c, `${propName(c)}() is missing in ${E} (calling it throws)`);
+        if (c.type === "MemberExpression" && propName(c) === "pow" && c.object.type === "Identifier" && c.object.name === "Math" && isGlobal(c.object)) {
+          const [base, exponent] = n.arguments;
+          const exact = exponent && exponent.type === "Literal" && Number.isInteger(exponent.value) && exponent.value >= 0 && exponent.value <= 9;
+          if (base && base.type === "Literal" && base.value === 2 && !exact)
+            add("inexact-pow", n, `${E}: Math.pow(2, n) is exp(log(2) * n) for n outside 0..9, not exact (Math.pow(2, 15) === 32768 is false): use a literal or 1 << n`);
+        }
+        break;
+      }
       case "MemberExpression": {
         const name = propName(n);
         const obj = n.object;

@@ -14,7 +14,8 @@
 // See ARCHITECTURE.md, "The race explorer" and "Scenario files".
 
 import { createRequire } from "node:module";
-import { existsSync, writeFileSync } from "node:fs";
+import { existsSync, statSync, writeFileSync } from "node:fs";
+import { dirname, resolve } from "node:path";
 import { Command, InvalidArgumentError } from "commander";
 import {
   SCENARIOS, checkUnique, findScenario, loadScenarioFile, scenarioName, MODES, type Mode, type Scenario,
@@ -24,6 +25,7 @@ import { searchScenario, type SearchReport } from "./lib/explorer/search.ts";
 import { parseSchedule, formatSchedule } from "./lib/explorer/schedule.ts";
 import { formatReplay, formatSummary, summaryJson, verdictProblems } from "./lib/explorer/report.ts";
 import { TraceRecorder } from "./lib/explorer/trace.ts";
+import { buildBundles } from "./lib/bundles.ts";
 
 const require = createRequire(import.meta.url);
 
@@ -154,10 +156,15 @@ async function replay(rig: BoardRig, text: string, scenarios: Scenario[]): Promi
   const result = await runSchedule(rig, schedule.scenario, schedule.mode, schedule.events, { trace });
   const name = formatSchedule(schedule.scenario, schedule.mode, schedule.events, rig.name);
   if (trace && opts.trace) {
-    writeFileSync(
-      opts.trace,
-      JSON.stringify(trace.toJSON({ schedule: name, scenario: schedule.scenario.key, mode: schedule.mode, board: rig.name, findings: result.findings })),
-    );
+    try {
+      writeFileSync(
+        opts.trace,
+        JSON.stringify(trace.toJSON({ schedule: name, scenario: schedule.scenario.key, mode: schedule.mode, board: rig.name, findings: result.findings })),
+      );
+    } catch (e) {
+      process.stderr.write(`npm run explore: cannot write the trace ${opts.trace}: ${(e as Error).message}\n`);
+      process.exit(1);
+    }
   }
   const log = opts.windowLog ? windowLog(result) : result.log;
   if (opts.json) {
@@ -222,6 +229,11 @@ async function search(rig: BoardRig, known: { all: Scenario[]; fromFiles: Scenar
 async function main(): Promise<void> {
   let board = opts.board;
   const known = knownScenarios();
+  if (opts.trace) {
+    // Refuse before a run that could not be saved: a clear message, not a stack.
+    const dir = dirname(resolve(opts.trace));
+    if (!existsSync(dir) || !statSync(dir).isDirectory()) usage(`--trace ${opts.trace}: no such directory ${dir}`);
+  }
   if (opts.replay) {
     let named: string | null;
     try {
@@ -232,6 +244,14 @@ async function main(): Promise<void> {
     const explicit = program.getOptionValueSource("board") === "cli";
     if (named && explicit && named !== opts.board) usage(`the schedule names board ${named}, --board says ${opts.board}`);
     if (named) board = named;
+  }
+  // Build the board's bundle if its inputs changed (after argument checks: --help never builds).
+  if ((EXPLORER_BOARDS as readonly string[]).includes(board)) {
+    const built = buildBundles([board], { onlyStale: true });
+    if (!built.ok) {
+      process.stderr.write(`npm run explore: build failed: ${built.message}\n`);
+      process.exit(1);
+    }
   }
   let rig: BoardRig;
   try {

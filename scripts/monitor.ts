@@ -7,7 +7,9 @@ import { join } from "node:path";
 import { Command, InvalidArgumentError } from "commander";
 import { runMonitor } from "./lib/monitor.ts";
 import { readScript, type ScriptStep } from "./lib/session.ts";
-import { formatSummary, summarize, terminalLines } from "./lib/race-log.ts";
+import { formatSummary, summarize, terminalLines, timeLogLines } from "./lib/race-log.ts";
+import { parseEvents } from "./lib/console-events.ts";
+import { writeReport } from "./lib/report-page.ts";
 
 function positive(name: string) {
   return (v: string): number => {
@@ -31,6 +33,8 @@ const program = new Command()
   .option("--no-wait", "exit (code 2) instead of waiting when the port is not there at start")
   .option("--summary <file>", "print the races in a saved log by kind, with counts, and exit")
   .option("--json", "with --summary: print the summary as JSON")
+  .option("--page <file>", "with --summary: where to write the page of the log (default: the log's name with .html)")
+  .option("--no-page", "with --summary: do not write the page")
   .addHelpText(
     "after",
     "\nKeys: what you type goes to the board; Ctrl-] (or Ctrl-C twice) quits.\n" +
@@ -49,7 +53,30 @@ const opts = program.opts<{
   wait: boolean;
   summary?: string;
   json?: boolean;
+  page: string | boolean;
 }>();
+
+/** The page of a captured log: what the log shows, on the board's own clock where it gives one. */
+function writeLogPage(path: string, source: string, lines: string[], summaryText: string): void {
+  const timed = timeLogLines(lines.filter((l) => !l.startsWith("--- ")));
+  const end = timed.lines.length ? Math.max(...timed.lines.map((l) => l.t)) + 0.05 : 1;
+  writeReport(path, {
+    title: `dpcm-espruino console log ${source}`,
+    summary: summaryText.split("\n"),
+    problems: null,
+    xLabel: "board time, s (see the note above)",
+    end,
+    outputs: [],
+    noOutputs: "A console log carries no audio: no waveform. npm start records the emulated outputs.",
+    events: parseEvents(timed.lines, true),
+    cpu: null,
+    notes: [
+      "Times: RACE and EVT lines are at the t= the board logged; other lines (OK route, errors, READY) carry no time and are placed between their stamped neighbours " +
+        `(${timed.estimated} of ${timed.lines.length} lines placed so); each firmware start or reset begins a new stretch of the axis (${timed.stretches} here).`,
+      "CPU load: not in a console log (the firmware prints only its longest handler time, in stats()).",
+    ],
+  });
+}
 
 function fail(message: string, code = 1): never {
   process.stderr.write(`monitor: ${message}\n`);
@@ -58,8 +85,19 @@ function fail(message: string, code = 1): never {
 
 if (opts.summary) {
   if (!existsSync(opts.summary)) fail(`no such log file: ${opts.summary}`, 2);
-  const summary = summarize(terminalLines(readFileSync(opts.summary, "latin1")));
-  process.stdout.write(opts.json ? JSON.stringify(summary, null, 2) + "\n" : formatSummary(summary, opts.summary) + "\n");
+  const lines = terminalLines(readFileSync(opts.summary, "latin1"));
+  const summary = summarize(lines);
+  const text = formatSummary(summary, opts.summary);
+  process.stdout.write(opts.json ? JSON.stringify(summary, null, 2) + "\n" : text + "\n");
+  if (opts.page !== false) {
+    const page = typeof opts.page === "string" ? opts.page : opts.summary.replace(/(\.log)?$/, ".html");
+    try {
+      writeLogPage(page, opts.summary, lines, text);
+    } catch (e) {
+      fail(`cannot write the page ${page}: ${(e as Error).message}`);
+    }
+    process.stderr.write(`page: ${page}\n`);
+  }
   process.exit(0);
 }
 if (!opts.port) fail("give --port <port> (a serial device or tcp://HOST:PORT), or --summary <log file>");

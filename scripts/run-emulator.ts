@@ -1,51 +1,41 @@
 // npm start: run a board's bundle on its emulator. By default the demo on the
 // emulated Pico: a 440 Hz tone rerouted live while an alert beeps, then a
-// summary measured from what each output recorded.
+// summary measured from what each output recorded, one WAV per output (what
+// its pin did over the whole run, silence included), a page with the run
+// on one time axis (report.html), and an exit status that says whether the
+// run did what was asked (scripts/lib/session.ts runProblems).
+//
+// The output folder (--out, default out/): every run rewrites serial.log,
+// report.html and run.json, and removes the files the previous run listed
+// in run.json before writing its own, so no WAV of an earlier run is left
+// beside this run's. Files this tool did not list there are never touched.
+// A served board (--serve) logs to serve-<date>-<time>.log instead.
 
-import { mkdirSync, writeFileSync } from "node:fs";
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync, writeSync } from "node:fs";
 import { join } from "node:path";
-import { createInterface } from "node:readline";
-import { Command, InvalidArgumentError } from "commander";
 import wavefile from "wavefile";
-import { demoScript, readScript, runSession, summarizeOutputs, countRaces, type SessionResult } from "./lib/session.ts";
-import { isBoardName, BOARD_NAMES, type BoardName } from "../emulator/boards/registry.ts";
+import {
+  collectResult,
+  demoScript,
+  readScript,
+  runProblems,
+  runSession,
+  type ScriptStep,
+  type SessionResult,
+} from "./lib/session.ts";
+import { createEmulatedBoard, isBoardName, BOARD_NAMES, type BoardName, type EmulatedBoard } from "../emulator/boards/registry.ts";
+import type { MachineOptions } from "../emulator/machine.ts";
 import { serveBoard } from "./lib/serve.ts";
-
-function positive(name: string) {
-  return (value: string): number => {
-    const n = Number(value);
-    if (!Number.isFinite(n) || n <= 0) throw new InvalidArgumentError(`${name} must be a number above 0`);
-    return n;
-  };
-}
-
-const program = new Command()
-  .name("npm start --")
-  .description("Run a board's firmware bundle on the host emulator and summarize what it played.")
-  .option("--board <name>", `board to emulate (${BOARD_NAMES.join(", ")})`, "pico-wm8731")
-  .option("--tone <hz>", "media tone frequency", positive("--tone"), 440)
-  .option("--script <file>", "route script: one '<seconds> <console command>' per line")
-  .option("--duration <s>", "virtual seconds to run after the firmware is ready", positive("--duration"))
-  .option("--unsafe", "start with unsafe(true): no critical sections, no trigger deferral")
-  .option("--seed <n>", "jitter each scripted command by up to half a period, reproducibly", (v) => {
-    const n = Number(v);
-    if (!Number.isInteger(n)) throw new InvalidArgumentError("--seed must be an integer");
-    return n;
-  })
-  .option("--statement-cost <us>", "virtual CPU microseconds per JavaScript statement", positive("--statement-cost"))
-  .option("--interactive", "after the script, type console commands at a prompt (Ctrl-D ends)")
-  .option("--out <dir>", "directory for WAV files and serial.log", "out")
-  .option("--quiet", "do not echo the serial console while running")
-  // --serve: the emulated board as a dev board (scripts/lib/serve.ts)
-  .option("--serve [port]", "serve the board's console on 127.0.0.1:PORT (default 2323, 0 = any free port) and run in real time until Ctrl-C")
-  .option("--blank", "with --serve: start with empty Storage, a bare Espruino to flash with npm run flash")
-  .option("--espruino <version>", "with --serve: the Espruino version the emulated board reports (process.env.VERSION)", "2v29")
-  .parse();
+import { buildBundles } from "./lib/bundles.ts";
+import { writeReport } from "./lib/report-page.ts";
+import { runInteractive } from "./lib/interactive.ts";
+import { startProgram } from "./lib/start-options.ts";
 
 interface Options {
   board: string;
   tone: number;
   script?: string;
+  demo?: boolean;
   duration?: number;
   unsafe?: boolean;
   seed?: number;
@@ -63,93 +53,211 @@ function fail(message: string): never {
   process.exit(1);
 }
 
+/** Build the board's bundle if its inputs changed (scripts/lib/bundles.ts). */
+function ensureBundle(board: BoardName): void {
+  const outcome = buildBundles([board], { onlyStale: true });
+  if (!outcome.ok) fail(`build failed: ${outcome.message}`);
+}
+
+// ---- the output folder ------------------------------------------------------------
+
+const MANIFEST = "run.json";
+
+/** Remove the files the previous run listed in <out>/run.json (and only those). */
+function removePreviousOutputs(outDir: string): void {
+  const path = join(outDir, MANIFEST);
+  if (!existsSync(path)) return;
+  let files: unknown;
+  try {
+    files = (JSON.parse(readFileSync(path, "utf8")) as { files?: unknown }).files;
+  } catch {
+    return;
+  }
+  if (!Array.isArray(files)) return;
+  for (const f of files) {
+    // Only plain names inside the folder: a hand-edited manifest cannot reach outside it.
+    if (typeof f === "string" && /^[\w.-]+$/.test(f) && f !== MANIFEST) rmSync(join(outDir, f), { force: true });
+  }
+}
+
 function writeWavs(result: SessionResult, outDir: string): string[] {
   const written: string[] = [];
-  for (const out of result.board.outputs) {
-    const rate = out.sampleRate();
-    if (rate <= 0) continue;
+  for (const o of result.outputs) {
+    const rec = o.recording;
+    if (rec.rate <= 0) continue;
     const wav = new wavefile.WaveFile();
-    wav.fromScratch(2, rate, "16", out.samples());
-    const path = join(outDir, `${out.name}.wav`);
-    writeFileSync(path, wav.toBuffer());
-    written.push(path);
+    wav.fromScratch(2, Math.round(rec.rate), "16", rec.samples);
+    const name = `${o.name}.wav`;
+    writeFileSync(join(outDir, name), wav.toBuffer());
+    written.push(name);
   }
   return written;
 }
 
-function printSummary(result: SessionResult, wavs: string[]): void {
+// ---- the summary --------------------------------------------------------------------
+
+function summaryLines(result: SessionResult, extra: string[], interactive: boolean): string[] {
+  const out: string[] = [];
   const virtual = result.endAt - result.readyAt;
-  const p = (s: string) => process.stdout.write(s + "\n");
-  p("");
-  p(`== summary: board ${result.board.name}, ${virtual.toFixed(2)} virtual s in ${result.wallSeconds.toFixed(2)} wall s (${(virtual / result.wallSeconds).toFixed(1)}x real time)`);
-  if (result.outputs.length === 0) p("outputs: none on this board (its back ends are virtual sinks)");
+  out.push(
+    interactive
+      ? `== summary: board ${result.board.name}, ${virtual.toFixed(2)} virtual s after READY, at the prompt in real time`
+      : `== summary: board ${result.board.name}, ${virtual.toFixed(2)} virtual s after READY in ${result.wallSeconds.toFixed(2)} wall s ` +
+          `(${(virtual / Math.max(result.wallSeconds, 1e-9)).toFixed(1)}x real time)`,
+  );
+  if (result.outputs.length === 0) out.push("outputs: none on this board (its back ends are virtual sinks)");
   for (const o of result.outputs) {
-    p(
-      `output ${o.name.padEnd(6)} ${String(o.framesPlayed).padStart(7)} frames (${o.seconds.toFixed(2)} s at ${o.sampleRate} Hz)` +
-        `  tone ${o.frequency ? o.frequency.toFixed(2) + " Hz" : "-"}  gaps ${o.gaps}${o.gaps ? ` (${o.gapFrames} frames)` : ""}`,
+    const meant = o.intended.reduce((n, iv) => n + iv.end - iv.start, 0);
+    out.push(
+      `output ${o.name.padEnd(6)} ${String(o.framesPlayed).padStart(7)} frames played (${o.seconds.toFixed(2)} s at ${o.sampleRate} Hz), ` +
+        `meant to sound ${meant.toFixed(2)} s; recording ${(o.recording.samples.length / 2 / Math.max(o.recording.rate, 1)).toFixed(2)} s` +
+        `  tone ${o.frequency ? o.frequency.toFixed(2) + " Hz" : "-"}  dropouts ${o.gaps}${o.gaps ? ` (${o.gapFrames} frames)` : ""}`,
     );
   }
-  p(`xruns: ${result.xruns}`);
+  out.push(`xruns: ${result.xruns}`);
   const races = [...result.races.entries()].map(([k, n]) => `${k}=${n}`).join(" ");
-  p(`races found: ${[...result.races.values()].reduce((a, b) => a + b, 0)}${races ? ` (${races})` : ""}`);
-  if (result.errors.length) p(`console errors: ${result.errors.length}`);
+  out.push(`races logged: ${[...result.races.values()].reduce((a, b) => a + b, 0)}${races ? ` (${races})` : ""}${result.unsafe ? " (started in unsafe mode)" : ""}`);
+  if (result.errors.length) out.push(`console errors: ${result.errors.length} (first: ${result.errors[0]})`);
   const faults = result.board.machine.faults;
   if (faults.length) {
-    p(`hardware faults: ${faults.length}`);
-    for (const f of faults.slice(0, 10)) p(`  t=${f.time.toFixed(6)} ${f.register}: ${f.message}`);
+    out.push(`hardware faults: ${faults.length}`);
+    for (const f of faults.slice(0, 10)) out.push(`  t=${f.time.toFixed(6)} ${f.register}: ${f.message}`);
   }
-  for (const w of wavs) p(`wrote ${w}`);
+  const peak = result.cpu.load.length ? Math.max(...result.cpu.load) : 0;
+  const mean = result.cpu.load.length ? result.cpu.load.reduce((a, b) => a + b, 0) / result.cpu.load.length : 0;
+  out.push(`interrupt CPU share per period (emulator estimate): mean ${(mean * 100).toFixed(1)}%, peak ${(peak * 100).toFixed(1)}%`);
+  out.push(...extra);
+  return out;
 }
 
-async function interactive(result: SessionResult): Promise<void> {
-  const { machine } = result.board;
-  const rl = createInterface({ input: process.stdin, output: process.stdout, prompt: "" });
-  process.stdout.write("Interactive: type console commands (help() lists them); Ctrl-D ends.\n");
-  let open = true;
-  rl.on("line", (line) => machine.console.type(line));
-  rl.on("close", () => (open = false));
-  // Keep virtual time in step with the wall clock while the user types.
-  let last = performance.now();
-  while (open) {
-    await new Promise((r) => setTimeout(r, 20));
-    const now = performance.now();
-    machine.runFor((now - last) / 1000);
-    last = now;
+// ---- main ---------------------------------------------------------------------------
+
+/** serial.log and, unless --quiet, the terminal: where the machine's console text goes. */
+class ConsoleSink {
+  toTerminal: boolean;
+  private readonly fd: number;
+  constructor(path: string, toTerminal: boolean) {
+    this.fd = openSync(path, "w");
+    this.toTerminal = toTerminal;
   }
-  machine.console.flush();
-  result.lines = machine.console.lines();
-  result.races = countRaces(result.lines);
-  result.xruns = result.lines.filter((l) => /^EVT .*\bkind=xrun\b/.test(l)).length;
-  result.endAt = machine.now();
-  result.outputs = summarizeOutputs(result.board, 128);
+  write(s: string): void {
+    writeSync(this.fd, s);
+    if (this.toTerminal) process.stdout.write(s);
+  }
+  close(): void {
+    closeSync(this.fd);
+  }
 }
 
 async function main(): Promise<void> {
+  const program = startProgram().parse();
   const opts = program.opts<Options>();
   if (!isBoardName(opts.board)) fail(`unknown board "${opts.board}" (known: ${BOARD_NAMES.join(", ")})`);
   const board: BoardName = opts.board;
+  if (opts.script && opts.demo) fail("give --script or --demo, not both");
   if (opts.serve !== undefined) return serve(opts, board);
-  let steps;
+  let steps: ScriptStep[];
   try {
-    steps = opts.script ? readScript(opts.script) : demoScript(board, opts.tone);
+    steps = opts.script ? readScript(opts.script) : opts.interactive && !opts.demo ? [] : demoScript(board, opts.tone);
   } catch (e) {
     fail((e as Error).message);
   }
+  ensureBundle(board);
   mkdirSync(opts.out, { recursive: true });
-  const result = await runSession({
+  removePreviousOutputs(opts.out);
+  const sink = new ConsoleSink(join(opts.out, "serial.log"), !opts.quiet);
+  const machineOptions: MachineOptions = opts.statementCost ? { statementCostUs: opts.statementCost, printFaults: true } : { printFaults: true };
+  const session = await runSession({
     board,
     steps,
-    duration: opts.duration,
+    duration: opts.interactive && steps.length === 0 ? (opts.duration ?? 0) : opts.duration,
     unsafe: opts.unsafe,
     seed: opts.seed,
     jitter: 0.008,
-    machine: opts.statementCost ? { statementCostUs: opts.statementCost, printFaults: true } : { printFaults: true },
-    console: { logFile: join(opts.out, "serial.log"), stream: opts.quiet ? undefined : process.stdout },
+    machine: machineOptions,
+    console: { stream: sink },
   }).catch((e: Error) => fail(e.message));
-  if (opts.interactive) await interactive(result);
-  const wavs = writeWavs(result, opts.out);
-  printSummary(result, wavs);
-  process.stdout.write(`serial log: ${join(opts.out, "serial.log")}\n`);
+  let result: SessionResult = session;
+  // What was asked before any prompt decides the exit status.
+  const problems = runProblems(result);
+  const extra: string[] = [];
+  if (opts.interactive) {
+    sink.toTerminal = false; // the board's console now reaches the terminal through its line discipline
+    let current: EmulatedBoard = session.board;
+    let since = session.readyAt;
+    const bundle = readFileSync(session.board.bundlePath, "utf8");
+    const mapPath = session.board.bundlePath + ".map";
+    const started = performance.now();
+    const ran = await runInteractive({
+      machine: session.board.machine,
+      create: async () => {
+        current = await createEmulatedBoard(board, { ...machineOptions, console: { stream: sink } });
+        return current.machine;
+      },
+      bundle,
+      map: existsSync(mapPath) ? readFileSync(mapPath, "utf8") : null,
+      input: process.stdin,
+      output: process.stdout,
+      onStep: () => session.sampler.sampleIfDue(),
+      onBoot: (m) => {
+        // A new interpreter: measure it from its start; the lines before stay in serial.log.
+        session.clock.lines.length = 0;
+        session.clock.follow(m);
+        session.sampler.series.t.length = 0;
+        session.sampler.series.load.length = 0;
+        session.sampler.follow(m);
+        since = 0;
+      },
+    });
+    session.sampler.sample();
+    // After a boot the figures start at that interpreter's READY (its clock starts at 0).
+    if (ran.boots.length) since = session.clock.lines.find((l) => l.text.startsWith("READY "))?.t ?? 0;
+    result = collectResult(
+      { board: current, readyAt: since, endAt: current.machine.now(), wallSeconds: (performance.now() - started) / 1000 + session.wallSeconds, typed: session.typed, unsafe: session.unsafe },
+      session.clock,
+      session.sampler,
+    );
+    if (ran.boots.length) {
+      extra.push(`the board booted ${ran.boots.length} time(s) during the session (${ran.boots.join(", ")}): the figures, recordings and page cover the last boot only; serial.log has everything`);
+    }
+    const later = runProblems(result).filter((p) => !problems.includes(p));
+    if (later.length) extra.push(`at the prompt (not counted in the exit status): ${later.join("; ")}`);
+  }
+  sink.close();
+  const files = ["serial.log", ...writeWavs(result, opts.out)];
+  const lines = summaryLines(result, extra, opts.interactive === true);
+  writeReport(join(opts.out, "report.html"), {
+    title: `dpcm-espruino on the emulated ${result.board.name} board`,
+    summary: lines,
+    problems,
+    xLabel: "virtual s since power-on",
+    end: result.endAt,
+    outputs: result.outputs.map((o) => ({ name: o.name, recording: o.recording, gaps: o.gapList })),
+    noOutputs: result.outputs.length === 0 ? "This board has no audio outputs to record: its back ends are virtual sinks clocked by the firmware." : undefined,
+    events: result.events,
+    cpu: result.cpu,
+    notes: [
+      "Times are the emulator's virtual time. Routing switches are the firmware's OK route lines at the time it printed them; xruns and races are at the t= the firmware logged.",
+      "CPU load: the emulator's estimate (statements run inside the interrupt x the statement cost, per period), not a figure the firmware measured.",
+    ],
+  });
+  files.push("report.html");
+  writeFileSync(
+    join(opts.out, MANIFEST),
+    JSON.stringify({ tool: "npm start", board: result.board.name, files, problems, summary: lines }, null, 2) + "\n",
+  );
+  const p = (s: string) => process.stdout.write(s + "\n");
+  p("");
+  for (const l of lines) p(l);
+  for (const f of files) p(`wrote ${join(opts.out, f)}`);
+  if (problems.length) {
+    p(`result: FAILED (${problems.length} problem(s))`);
+    process.stderr.write(`npm start: the run did not do what was asked: ${problems.join("; ")}\n`);
+    process.exitCode = 1;
+  } else {
+    p("result: OK");
+  }
+  if (opts.interactive) process.exit(process.exitCode ?? 0); // stdin may keep the event loop alive
 }
 
 /** --serve: serve the board's console on loopback TCP and run in real time until Ctrl-C. */
@@ -163,6 +271,7 @@ async function serve(opts: Options, board: BoardName): Promise<void> {
   } catch (e) {
     fail((e as Error).message);
   }
+  ensureBundle(board);
   const served = await serveBoard({
     board,
     port,
@@ -177,7 +286,8 @@ async function serve(opts: Options, board: BoardName): Promise<void> {
   process.stderr.write(
     `[serve] the ${board} board's console is on ${url} (loopback only), running in real time; Ctrl-C stops\n` +
       `[serve]   flash:   npm run flash -- --board ${board} --port ${url}\n` +
-      `[serve]   monitor: npm run monitor -- --port ${url}\n`,
+      `[serve]   monitor: npm run monitor -- --port ${url}\n` +
+      `[serve]   serial log: ${served.logFile}\n`,
   );
   await new Promise<void>((resolve) => {
     process.once("SIGINT", resolve);

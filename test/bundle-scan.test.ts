@@ -4,6 +4,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { scanBundle } from "../scripts/espruino-scan.ts";
+import { MISSING } from "../emulator/espruino-globals.ts";
 
 const show = (code: string): string =>
   scanBundle(code).map((f) => `${f.rule}@${f.line}:${f.column} ${f.snippet}`).join("\n") || "(none)";
@@ -46,6 +47,20 @@ const cases: [string, string, string][] = [
   ...["Array.from", "Array.of", "Object.freeze", "Number.isInteger", "Math.imul", "Math.trunc", "Promise.race"].map(
     (name): [string, string, string] => ["missing-static", `${name}(a);`, name],
   ),
+  // Measured on the real interpreter (test/fidelity probes).
+  ["missing-global", "throw new RangeError('r');", "RangeError"],
+  ["missing-static", "var ok = Number.isFinite(x);", "Number.isFinite"],
+  ["missing-static", "var ok = Number.isNaN(x);", "Number.isNaN"],
+  ["missing-static", "var h = Math.hypot(3, 4);", "Math.hypot"],
+  ["missing-static", "var l = Math.log2(8);", "Math.log2"],
+  ["missing-method", "var s = x.toPrecision(3);", "x.toPrecision"],
+  ["missing-method", "var s = name.trimEnd();", "name.trimEnd"],
+  ["length-assign", "a.length = 0;", "a.length = 0"],
+  ["length-assign", "a.length--;", "a.length--"],
+  ["extends-builtin", "class E2 extends Error { constructor() { super('x'); } }", "Error"],
+  ["extends-builtin", "var K = class extends Int16Array { constructor() { super(2); } };", "Int16Array"],
+  ["inexact-pow", "var m = Math.pow(2, 15) - 1;", "Math.pow(2, 15)"],
+  ["inexact-pow", "function p(n) { return Math.pow(2, n); }", "Math.pow(2, n)"],
   // A let in a loop head is local to the loop.
   ["missing-global", "for (let Map = 0; Map < 1; Map++) {} var m = new Map();", "Map"],
   ["class-field", "class C { x = 1; }", "x = 1"],
@@ -99,6 +114,9 @@ const clean: [string, string][] = [
   ["var is function scoped", "function f(x) { if (x) { var Set = x; } return new Set(); }"],
   ["method bodies run only when called", "(function () { class K { m() { return b(); } } function b() { return 1; } print(new K().m()); })();"],
   ["mutual recursion called after both", "function a(n) { return n && b(n - 1); } function b(n) { return a(n); } a(3);"],
+  ["exact powers, Array and Object subclasses, a local RangeError, reading length",
+    "var a = Math.pow(2, 9) + Math.pow(10, 0.5) + (1 << 15); class L extends Array { constructor() { super(); } }" +
+    " class O extends Object { constructor() { super(); } } function f(RangeError) { return new RangeError(); } var n = [1].length;"],
 ];
 for (const [name, code] of clean) {
   test(`clean: ${name}`, () => assert.equal(show(code), "(none)"));
@@ -117,4 +135,18 @@ test("positions are 1-based line and column", () => {
 test("instance field values run at `new`, not at the class declaration", () => {
   const code = "(function () { class K { x = b(); } function b() { return 1; } print(new K().x); })();";
   assert.deepEqual(scanBundle(code).map((f) => f.rule), ["class-field"]);
+});
+
+// Every global and static the emulator removes because the board lacks it
+// (measured: MISSING in emulator/espruino-globals.ts) is reported by the scan.
+test("every missing global and static the emulator removes is reported", () => {
+  const unreported: string[] = [];
+  for (const [where, names] of Object.entries(MISSING)) {
+    if (where.includes("prototype") || where.startsWith("%")) continue;
+    for (const name of names) {
+      const code = where === "globalThis" ? `var x = ${name};` : `var x = ${where}.${name};`;
+      if (!scanBundle(code).some((f) => f.rule === "missing-global" || f.rule === "missing-static")) unreported.push(`${where}.${name}`);
+    }
+  }
+  assert.deepEqual(unreported, []);
 });

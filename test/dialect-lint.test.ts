@@ -4,6 +4,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { fileURLToPath } from "node:url";
 import { ESLint, type Linter } from "eslint";
+import { MISSING } from "../emulator/espruino-globals.ts";
 
 const root = fileURLToPath(new URL("..", import.meta.url));
 const eslint = new ESLint({ cwd: root, overrideConfigFile: "eslint.config.mjs" });
@@ -20,6 +21,7 @@ const GLOBALS = "no-restricted-globals";
 const PROPS = "no-restricted-properties";
 const USE = "espruino/no-use-before-define";
 const LOOP = "espruino/loop-binding-closure";
+const POW = "espruino/exact-power-of-two";
 
 // [rule id, code, text the message must contain]: the text tells apart the
 // selectors that share no-restricted-syntax, so each case guards one entry.
@@ -60,6 +62,22 @@ const cases: [string, string, string][] = [
     "Promise.race", "Promise.allSettled", "Promise.any",
   ].map((name): [string, string, string] => [PROPS, `export const x: unknown = ${name};`, `${name} is missing in Espruino`]),
   [PROPS, "export function f(p: Promise<number>): void { p.finally(() => print(1)); }", "finally is missing"],
+  // Measured on the real interpreter (test/fidelity probes).
+  [GLOBALS, "export const e = new RangeError('r');", "RangeError is missing in Espruino"],
+  [PROPS, "export const ok = Number.isFinite(1);", "Number.isFinite is missing"],
+  [PROPS, "export const ok = Number.isNaN(1);", "Number.isNaN is missing"],
+  [PROPS, "export const h = Math.hypot(3, 4);", "Math.hypot is missing"],
+  [PROPS, "export const l = Math.log2(8);", "Math.log2 is missing"],
+  [PROPS, "export const s = (1.5).toPrecision(2);", "toPrecision is missing"],
+  [PROPS, "export const s = ' x'.trimStart();", "trimStart is missing"],
+  [SYNTAX, "const a = [1, 2];\na.length = 0;", "length throws"],
+  [SYNTAX, "const a = [1, 2];\na.length += 1;", "length throws"],
+  [SYNTAX, "const a = [1, 2];\na['length']--;", "length throws"],
+  [SYNTAX, "export class E2 extends Error { constructor() { super('x'); } }", "derived from a built-in class"],
+  [SYNTAX, "export class P extends Promise<number> { constructor(f: any) { super(f); } }", "derived from a built-in class"],
+  [SYNTAX, "export const K = class extends Int16Array { constructor() { super(2); } };", "derived from a built-in class"],
+  [POW, "export const big = Math.pow(2, 15);", "Math.pow(2, 15) is inexact"],
+  [POW, "export function p(n: number): number { return Math.pow(2, n); }", "Math.pow(2, n) is inexact"],
   [USE, "f();\nfunction f(): void {}", "not hoisted"],
   [USE, "export function g(): number { return h(); }\nfunction h(): number { return 1; }", "not hoisted"],
   [USE, "export const c = new C();\nclass C {}", "not hoisted"],
@@ -122,14 +140,18 @@ export function describe(o: { [k: string]: number }, d?: Dai): string {
   let s = "";
   for (const k in o) if (Object.prototype.hasOwnProperty.call(o, k)) s += \`\${k}=\${o[k]} \`;
   const parts = [].slice.call([1, 2], 1);
-  return s + (d?.name ?? "none") + parts.length + Math.pow(2, 3) + Math.sign(-1) + Object.keys(o).length;
+  return s + (d?.name ?? "none") + parts.length + Math.pow(2, 3) + Math.pow(10, 0.5) + Math.sign(-1) + Object.keys(o).length;
 }
 export const ready = Promise.resolve(1).then((v) => v + 1).catch(() => 0);
+export class List extends Array<number> { constructor() { super(); } }
+export const big = 32768 + (1 << 20) + (isFinite(1) ? 1 : 0);
 native(1, 2);
 `;
 
 test("allowed: ordinary firmware TypeScript has no errors", async () => {
-  assert.equal(show(await lint(allowed)), "(none)");
+  // The dialect only: the context and state-transition rules are tested in irq-lint.test.ts.
+  const dialect = (await lint(allowed)).filter((m) => m.ruleId !== "espruino/context-doc" && !/transition function/.test(m.message));
+  assert.equal(show(dialect), "(none)");
 });
 
 test("allowed: boards/ files are linted with the same rules", async () => {
@@ -144,4 +166,30 @@ test("allowed: drivers/ files are linted with the same rules", async () => {
 test("allowed: ambient .d.ts declarations (rest parameters there emit no code)", async () => {
   const messages = await lint("declare function print(...text: unknown[]): void;", "firmware/types/__fixture__.d.ts");
   assert.equal(show(messages), "(none)");
+});
+
+// Every name the emulator removes because the board lacks it (measured:
+// MISSING in emulator/espruino-globals.ts) is refused by the lint too, except
+// method names too plain to refuse on every object: those the bundle scan
+// and the emulator catch.
+const PLAIN_METHOD_NAMES = new Set([
+  "at", "keys", "values", "entries", "flat", "search", "with", "slice", "resize", "resizable", "maxByteLength",
+  "anchor", "big", "blink", "bold", "fixed", "fontcolor", "fontsize", "italics", "link", "small", "strike", "sub", "sup",
+  "isWellFormed", "toWellFormed", "toLocaleLowerCase", "toLocaleUpperCase", "of", "from",
+  "__defineGetter__", "__defineSetter__", "__lookupGetter__", "__lookupSetter__",
+]);
+test("every builtin the emulator removes is refused by the lint", async () => {
+  const unflagged: string[] = [];
+  for (const [where, names] of Object.entries(MISSING)) {
+    for (const name of names) {
+      let code: string;
+      if (where === "globalThis") code = `export const x: unknown = ${name};`;
+      else if (!where.includes("prototype") && !where.startsWith("%")) code = `export const x: unknown = ${where}.${name};`;
+      else if (PLAIN_METHOD_NAMES.has(name)) continue;
+      else code = `export const x: unknown = ([] as any).${name};`;
+      const messages = await lint(code);
+      if (!messages.some((m) => m.severity === 2 && /missing in Espruino/.test(m.message))) unflagged.push(`${where}.${name}`);
+    }
+  }
+  assert.deepEqual(unflagged, []);
 });

@@ -38,7 +38,7 @@ function setup(): Setup {
   irq.handler = () => {
     for (let b = 0; b < rig.sinks.length; b++) rig.tick(b);
   };
-  installConsole(card, player, { version: "9.9.9", interrupt: "test" });
+  installConsole(card, player, { version: "9.9.9", interrupt: "test", mixer: "JavaScript: test", load: null });
   env.take();
   return {
     rig,

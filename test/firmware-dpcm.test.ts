@@ -5,9 +5,9 @@ import assert from "node:assert/strict";
 import { installEspruinoEnv } from "./support/espruino-env.ts";
 import { resetFirmwareState } from "./support/reset.ts";
 import { makeRig, openAndStart, writeFrames } from "./support/rig.ts";
-import { BackEnd, BeState, FeState, LinkState, Link, beCanEnter, beSetState, BE_STATE_NAMES } from "../firmware/dpcm/dpcm.ts";
+import { BackEnd, BeState, FeState, LinkState, Link, beCanEnter, beSetState, feHwPtr, BE_STATE_NAMES } from "../firmware/dpcm/dpcm.ts";
 import type { Card } from "../firmware/dpcm/card.ts";
-import { mixSaturating } from "../firmware/dpcm/mix.ts";
+import { mixSaturating } from "../firmware/native/mix.ts";
 import { ring, Kind, raceTotal } from "../firmware/log.ts";
 import { drain } from "../firmware/log-print.ts";
 import { Cmd } from "../firmware/pcm.ts";
@@ -439,7 +439,7 @@ test("xrun: the FE underruns when an output starts playing silence; XRUN idles i
   openAndStart(card, a); // 4 periods written, 2 primed into each BE
   assert.equal(a.written, 16);
   assert.equal(rig.tick(0), true);
-  assert.equal(a.hwPtr, 8, "hwPtr is the slowest running BE's position");
+  assert.equal(feHwPtr(a), 8, "hwPtr is the slowest running BE's position");
   assert.equal(writeFrames(card, a, 7), 2);
   // s0 plays on, s1 does not get a period in: s0 runs dry first.
   let ticks = 0;

@@ -169,7 +169,7 @@ describe("the emulated board's console", () => {
     assert.equal(typed("2)\r"), "2)\r\n=3\r\n>");
     assert.equal(typed("abc\x03"), "abc\r\x1B[J>", "Ctrl-C clears the typed line");
     assert.equal(typed("\x1B[A\x1B[1;5D7\r"), "7\r\n=7\r\n>", "escape sequences are read and ignored");
-    assert.match(typed("nope()\r"), /^nope\(\)\r\nUncaught ReferenceError: nope is not defined\r\n/);
+    assert.match(typed("nope()\r"), /^nope\(\)\r\nUncaught ReferenceError: "nope" is not defined\r\n/);
     assert.equal(typed("12\x08\x083\r"), "12\x08 \x08\x08 \x083\r\n=3\r\n>", "backspace");
     // code runs through the preemption transform: its statements are counted
     const before = board.machine.stats.statements;
@@ -421,7 +421,10 @@ describe("npm run monitor", { concurrency: true }, () => {
     await conn.close();
     child.kill("SIGINT");
     assert.equal(await exited, 0);
-    assert.match(readFileSync(join(out, "serial.log"), "utf8"), /^READY dpcm-espruino /m);
+    const log = /serial log: (\S+)/.exec(err)?.[1];
+    assert.ok(log && /serve-\d{8}-\d{6}\.log$/.test(log), `the served board's own log: ${err}`);
+    assert.match(readFileSync(log, "utf8"), /^READY dpcm-espruino /m);
+    assert.ok(!existsSync(join(out, "serial.log")), "not npm start's serial.log");
   });
 
   test("--summary of a raw capture (prompts, erase sequences, LOST) and of a missing file", async () => {

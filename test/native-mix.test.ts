@@ -116,16 +116,18 @@ test("emulated Pico: a native mix costs its statements plus the routine's pessim
 test("emulated Pico: buffers without a flat address fall back to mixSaturating; lengths must match", () => {
   const machine = machineFor("PICO_R1_3");
   machine.evaluate("global.mix = NativeMix.nativeMixer();");
-  put(machine, "d", new Int16Array([32000, -32000, 3, 4]));
-  put(machine, "s", new Int16Array([1000, -1000, 3, 4]));
+  // 12..20 bytes: more than one JsVar holds, too few to be stored flat (the
+  // emulated Pico's threshold): no flat address. (Smaller ones fit in one JsVar and have one.)
+  put(machine, "d", new Int16Array([32000, -32000, 3, 4, 5, 6]));
+  put(machine, "s", new Int16Array([1000, -1000, 3, 4, 5, 6]));
   assert.equal(machine.evaluate("E.getAddressOf(d, true)"), 0);
   const t0 = machine.nowNs;
   const s0 = machine.statements;
   machine.evaluate("mix(d, s)");
   assert.equal(machine.nowNs - t0, (machine.statements - s0) * machine.statementCostNs, "no native cycles charged");
-  assert.deepEqual(get(machine, "d"), [32767, -32768, 6, 8]);
+  assert.deepEqual(get(machine, "d"), [32767, -32768, 6, 8, 10, 12]);
   put(machine, "s", new Int16Array(5));
-  assert.throws(() => machine.evaluate("mix(d, s)"), /mix: dst has 4 samples, src 5/);
+  assert.throws(() => machine.evaluate("mix(d, s)"), /mix: dst has 6 samples, src 5/);
 });
 
 test("boards that are not Cortex-M4 keep JavaScript: nativeMixer() says why", () => {

@@ -26,7 +26,7 @@ interface SinkBackEnd extends BoardBackEnd {
   driver: SinkDriver;
 }
 
-/** Build the board: one SinkDriver a sink, in the spec's order. Main loop (boot). */
+/** Build the board: one SinkDriver a sink, in the spec's order. Context: main (boot). */
 export function makeSinkBoard(spec: SinkBoardSpec): Board {
   const params = spec.params;
   // The one list of back ends: the card indexes it, pollCompletions clocks it.
@@ -44,38 +44,43 @@ export function makeSinkBoard(spec: SinkBoardSpec): Board {
     due.push(0);
   }
 
-  /** Interrupt: each running sink plays the periods its clock says have passed. */
-  function pollCompletions(elapsed: (backEndIndex: number, latencySeconds: number) => void): void {
-    const now = getTime();
-    for (let b = 0; b < backEnds.length; b++) {
-      const sink = backEnds[b].driver;
-      if (!sink.running || sink.paused) {
-        due[b] = 0;
-        continue;
-      }
-      const period = params.periodFrames / sink.rate;
-      if (due[b] < sink.startedAt) due[b] = sink.startedAt + period;
-      while (now >= due[b] && sink.advance()) {
-        elapsed(b, now - due[b]);
-        due[b] += period;
-      }
+  /** Sink `b` plays the periods its clock says have passed by `now`. Context: irq. */
+  function playDue(b: number, now: number, elapsed: (backEndIndex: number, latencySeconds: number) => void): void {
+    const sink = backEnds[b].driver;
+    const period = sink.periodFrames / sink.rate;
+    // Started or released since the last period: its clock starts again there.
+    if (due[b] < sink.startedAt) due[b] = sink.startedAt + period;
+    while (now >= due[b] && sink.advance()) {
+      elapsed(b, now - due[b]);
+      due[b] += period;
     }
   }
 
-  // Twice per period, so a completion waits at most half a period.
-  const ms = ((params.periodFrames / params.rate) * 1000) / 2;
-  let taskId = -1;
+  /** Each running sink plays the periods its clock says have passed; an idle one costs one statement. Context: irq. */
+  function pollCompletions(elapsed: (backEndIndex: number, latencySeconds: number) => void): void {
+    const now = getTime();
+    for (let b = 0; b < backEnds.length; b++) if (backEnds[b].driver.running && !backEnds[b].driver.paused) playDue(b, now, elapsed);
+  }
 
-  /** The timer task never fired (the Linux build has no hardware timer): poll from the main loop. Main loop. */
+  // Twice per period, so a completion waits at most half a period; faster
+  // when a sink is prepared with shorter periods (see onPrepare below).
+  let ms = ((params.periodFrames / params.rate) * 1000) / 2;
+  let taskId = -1;
+  let interval: ReturnType<typeof setInterval> | null = null;
+  let poll: () => void = function () {};
+
+  /** The timer task never fired (the Linux build has no hardware timer): poll from the main loop. Context: main. */
   function fallbackInterrupt(handler: () => void): string {
     if (taskId >= 0) require("timer").remove(taskId);
     taskId = -1;
-    setInterval(handler, ms);
+    poll = handler;
+    interval = setInterval(handler, ms);
     return "setInterval every " + ms + " ms: the timer task did not fire, so no preemption";
   }
 
-  /** Main loop (boot). */
+  /** Context: main (boot). */
   function startInterrupt(handler: () => void): string {
+    poll = handler;
     try {
       taskId = require("timer").add({ type: "EXEC", fn: handler, time: ms, interval: ms });
       return "timer task every " + ms + " ms";
@@ -84,6 +89,21 @@ export function makeSinkBoard(spec: SinkBoardSpec): Board {
       return fallbackInterrupt(handler);
     }
   }
+
+  /** A sink prepared with a shorter period: poll at least twice a period from now on. Context: main. */
+  function needPoll(periodSeconds: number): void {
+    const want = (periodSeconds * 1000) / 2;
+    if (want >= ms) return;
+    ms = want;
+    if (taskId >= 0) {
+      require("timer").remove(taskId);
+      taskId = require("timer").add({ type: "EXEC", fn: poll, time: ms, interval: ms });
+    } else if (interval !== null) {
+      clearInterval(interval);
+      interval = setInterval(poll, ms);
+    }
+  }
+  for (let b = 0; b < backEnds.length; b++) backEnds[b].driver.onPrepare = needPoll;
 
   return {
     name: spec.name,

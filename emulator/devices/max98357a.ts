@@ -53,6 +53,7 @@ export class Max98357a implements I2SSink {
   }
 
   start(format: I2SFormat): void {
+    this.recorder.clockStarted(this.services.now(), format.sampleRate);
     this.link = format;
     this.linkOk = false;
     if (format.standard !== "philips") {
@@ -77,7 +78,10 @@ export class Max98357a implements I2SSink {
   }
 
   frame(left: number, right: number): void {
-    if (!this.enabled || !this.linkOk) return;
+    if (!this.enabled || !this.linkOk) {
+      this.recorder.skip();
+      return;
+    }
     const ch = this.opts.channel ?? "mix";
     const out = ch === "left" ? left : ch === "right" ? right : (left + right) >> 1;
     this.recorder.push(out, out);

@@ -175,6 +175,7 @@ export class Wm8731 implements I2CDevice, I2SSink {
   start(format: I2SFormat): void {
     this.link = format;
     this.dirty = true;
+    this.recorder.clockStarted(this.services.now(), format.sampleRate);
   }
 
   stop(): void {
@@ -184,7 +185,10 @@ export class Wm8731 implements I2CDevice, I2SSink {
 
   frame(left: number, right: number): void {
     if (this.dirty || this.mclkChanged()) this.evaluate();
-    if (!this.playing) return;
+    if (!this.playing) {
+      this.recorder.skip();
+      return;
+    }
     const iface = this.regs[R_IFACE];
     const swap = ((iface & IFACE_LRSWAP) !== 0) !== ((iface & IFACE_LRP) !== 0);
     if (swap) this.recorder.push(right, left);

@@ -9,6 +9,11 @@ import { irqSave, irqRestore } from "../irq";
 import { Cmd, StreamParams } from "../pcm";
 import { BE_STATE_NAMES, BackEnd, BeState, FrontEnd, beCanEnter, beSetState } from "./dpcm";
 
+/** A driver's error, named by its BE (drivers that know their name already say it). Context: main. */
+function named(be: BackEnd, err: string): string {
+  return err.indexOf(be.name + ":") === 0 ? err : be.name + ": " + err;
+}
+
 /** Open a BE for one more FE user; the first user starts the hardware up. Returns "" or why not. Context: main. */
 export function beOpen(be: BackEnd): string {
   if (be.users > 0) {
@@ -19,7 +24,7 @@ export function beOpen(be: BackEnd): string {
     return be.name + ": cannot open from " + BE_STATE_NAMES[be.state];
   }
   const err = be.driver.startup();
-  if (err) return err;
+  if (err) return named(be, err);
   beSetState(be, BeState.Open);
   be.users = 1;
   return "";
@@ -44,7 +49,7 @@ export function beHwParams(be: BackEnd, fe: FrontEnd): string {
   }
   const params: StreamParams = { rate: want.rate, channels: want.channels, periodFrames: want.periodFrames };
   const err = be.driver.hwParams(params);
-  if (err) return err;
+  if (err) return named(be, err);
   if (params.rate !== want.rate) {
     return (
       be.name + ": runs at " + params.rate + " Hz only; " + fe.name + " is open at " + want.rate +
@@ -57,7 +62,7 @@ export function beHwParams(be: BackEnd, fe: FrontEnd): string {
   if (!beSetState(be, BeState.HwParams)) return be.name + ": cannot set hw_params in state " + BE_STATE_NAMES[be.state];
   be.params = params;
   const prepErr = be.driver.prepare(params);
-  if (prepErr) return prepErr;
+  if (prepErr) return named(be, prepErr);
   if (!beSetState(be, BeState.Prepare)) return be.name + ": cannot prepare in state " + BE_STATE_NAMES[be.state];
   return "";
 }

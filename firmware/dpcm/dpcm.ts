@@ -80,6 +80,7 @@ export const enum PcmError {
   Busy = 3,
 }
 
+/** Context: both. */
 function bit(state: number): number {
   return 1 << state;
 }
@@ -109,7 +110,7 @@ const FE_ALLOWED_FROM = [
   bit(FeState.Prepared) | bit(FeState.Running) | bit(FeState.Xrun) | bit(FeState.Draining) | bit(FeState.Paused),
 ];
 
-/** Whether an FE may go from `from` to `to`. */
+/** Whether an FE may go from `from` to `to`. Context: both. */
 export function feCanEnter(from: FeState, to: FeState): boolean {
   return (FE_ALLOWED_FROM[to] & bit(from)) !== 0;
 }
@@ -132,7 +133,7 @@ const BE_ALLOWED_FROM = [
   bit(BeState.HwFree) | bit(BeState.Open),
 ];
 
-/** Whether a BE may go from `from` to `to`. */
+/** Whether a BE may go from `from` to `to`. Context: both. */
 export function beCanEnter(from: BeState, to: BeState): boolean {
   return (BE_ALLOWED_FROM[to] & bit(from)) !== 0;
 }
@@ -155,12 +156,12 @@ const TRIGGER_FROM = [
   bit(FeState.Running),
 ];
 
-/** Whether `cmd` is accepted by an FE in `state`. */
+/** Whether `cmd` is accepted by an FE in `state`. Context: both. */
 export function triggerAllowed(cmd: Cmd, state: FeState): boolean {
   return (TRIGGER_FROM[cmd] & bit(state)) !== 0;
 }
 
-/** The FE state a trigger leaves behind. RESUME goes back to the state the FE was suspended in. */
+/** The FE state a trigger leaves behind. RESUME goes back to the state the FE was suspended in. Context: both. */
 export function stateAfter(cmd: Cmd, fe: FrontEnd): FeState {
   if (cmd === Cmd.Start || cmd === Cmd.PauseRelease) return FeState.Running;
   if (cmd === Cmd.PausePush) return FeState.Paused;
@@ -170,7 +171,7 @@ export function stateAfter(cmd: Cmd, fe: FrontEnd): FeState {
   return FeState.Setup;
 }
 
-/** What every link of an FE in `state` must be: the rule the lost-trigger detector checks. */
+/** What every link of an FE in `state` must be: the rule the lost-trigger detector checks. Context: both. */
 export function linkStateFor(state: FeState): LinkState {
   if (state === FeState.Running || state === FeState.Draining) return LinkState.Running;
   if (state === FeState.Paused) return LinkState.Paused;
@@ -178,10 +179,6 @@ export function linkStateFor(state: FeState): LinkState {
   return LinkState.Idle;
 }
 
-/** RUNNING or DRAINING: the FE's data is being played (snd_pcm_running). */
-export function feRunning(fe: FrontEnd): boolean {
-  return fe.state === FeState.Running || fe.state === FeState.Draining;
-}
 
 // ---- Objects -------------------------------------------------------------------
 
@@ -270,7 +267,7 @@ export class BackEnd {
   }
 }
 
-/** (Re)make an FE's ring and its period views for `periodFrames`. Main loop, FE closed. */
+/** (Re)make an FE's ring and its period views for `periodFrames`. Main loop, FE closed. Context: main. */
 export function allocateRing(fe: FrontEnd, periodFrames: number): void {
   fe.params.periodFrames = periodFrames;
   fe.bufferFrames = fe.periods * periodFrames;
@@ -299,7 +296,10 @@ export class FrontEnd {
   bufferFrames: number;
   /** Frames written by the application since prepare (appl_ptr). Lock: main. */
   applPtr: number;
-  /** Frames consumed by every running BE: the minimum over its running links (hw_ptr). Lock: irq. */
+  /**
+   * Frames played by every running BE (hw_ptr): the minimum over its running
+   * links' positions, as feHwPtr last derived it; never moves back. Lock: main.
+   */
   hwPtr: number;
   /** BE clients (kernel fe->dpcm[].be_clients): nodes are links' feNode. Lock: irq. */
   beClients: ListNode<Link>;
@@ -392,6 +392,18 @@ export function assertLocked(kind: Kind, link: Link, site: Site): void {
 /** Set when the last walk ended on a poisoned or stale node rather than at its head. Lock: irq. */
 export const walk = { broken: false };
 
+/** A walk met a poisoned or stale node: log it, end the walk. Context: both. */
+function walkFault(next: ListNode<Link>, site: Site, fe: number, be: number): null {
+  walk.broken = true;
+  if (next.poison) {
+    record(Kind.PoisonedWalk, fe, be, -1, 0, site, 0);
+  } else {
+    const link = next.owner as Link;
+    record(Kind.UseAfterFree, link.fe.index, link.be.index, link.slot, link.gen, site, 0);
+  }
+  return null;
+}
+
 /**
  * The one way to walk a list of links (for_each_dpcm_be / for_each_dpcm_fe):
  * the node after `node` on the list headed by `head`, or null at the end.
@@ -403,18 +415,28 @@ export const walk = { broken: false };
  * Context: both. Allocates nothing.
  */
 export function linkAfter(head: ListNode<Link>, node: ListNode<Link>, site: Site, fe: number, be: number): ListNode<Link> | null {
+  // Two statements on the common path: this runs for every step of every walk.
   const next = node.next;
-  if (next === head) return null;
-  if (next.poison) {
-    walk.broken = true;
-    record(Kind.PoisonedWalk, fe, be, -1, 0, site, 0);
-    return null;
+  return next === head
+    ? null
+    : next.poison || !(next.owner as Link).inUse || (next.owner as Link).gen !== next.gen
+      ? walkFault(next, site, fe, be)
+      : next;
+}
+
+/**
+ * The FE's hardware pointer, derived from its running links (the slowest
+ * output bounds what may be overwritten); never moves back. Reading the
+ * positions unmasked is safe: each only grows, so the minimum can only be
+ * too small (a little less room to write), never too large. Context: both.
+ */
+export function feHwPtr(fe: FrontEnd): number {
+  let min = -1;
+  const head = fe.beClients;
+  for (let n = linkAfter(head, head, Site.FeAdvance, fe.index, -1); n; n = linkAfter(head, n, Site.FeAdvance, fe.index, -1)) {
+    const link = n.owner as Link;
+    if (link.state === LinkState.Running && (min < 0 || link.pos < min)) min = link.pos;
   }
-  const link = next.owner as Link;
-  if (!link.inUse || link.gen !== next.gen) {
-    walk.broken = true;
-    record(Kind.UseAfterFree, link.fe.index, link.be.index, link.slot, link.gen, site, 0);
-    return null;
-  }
-  return next;
+  if (min > fe.hwPtr) fe.hwPtr = min;
+  return fe.hwPtr;
 }

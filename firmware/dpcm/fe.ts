@@ -5,7 +5,7 @@
 
 import { Cmd, CMD_NAMES } from "../pcm";
 import type { Card } from "./card";
-import { FE_STATE_NAMES, FeState, FrontEnd, Link, PcmError, allocateRing, feSetState, linkAfter } from "./dpcm";
+import { FE_STATE_NAMES, FeState, FrontEnd, Link, PcmError, allocateRing, feHwPtr, feSetState, linkAfter } from "./dpcm";
 import { closeLinks, connectRouted } from "./graph";
 import { Site } from "../log";
 import { dpcmFeTrigger } from "./trigger";
@@ -23,6 +23,7 @@ export const MAX_PERIOD_FRAMES = 4096;
  * hw_params fixup forces one (whatever the order of the routes); otherwise
  * the board's default. Only asks: changes nothing. Returns Hz or why no
  * rate serves them all.
+ * Context: main.
  */
 export function openRate(card: Card, fe: FrontEnd): number | string {
   let rate = 0;
@@ -52,6 +53,7 @@ export function openRate(card: Card, fe: FrontEnd): number | string {
  * `periodFrames` frames a period (0: the board's), then connect it to every
  * BE routed to it. Its params stay fixed until it closes. Returns "" or why
  * not, with the FE left closed.
+ * Context: main.
  */
 export function feOpen(card: Card, fe: FrontEnd, rate: number, periodFrames: number): string {
   if (fe.state !== FeState.Closed) return fe.name + ": already open (state " + FE_STATE_NAMES[fe.state] + ")";
@@ -82,7 +84,7 @@ export function feOpen(card: Card, fe: FrontEnd, rate: number, periodFrames: num
   return "";
 }
 
-/** What each link has not played is dropped (counted per route); every link starts again at appl_ptr. */
+/** What each link has not played is dropped (counted per route); every link starts again at appl_ptr. Context: main. */
 function discardUnplayed(card: Card, fe: FrontEnd): void {
   const head = fe.beClients;
   for (let n = linkAfter(head, head, Site.TriggerWalk, fe.index, -1); n; n = linkAfter(head, n, Site.TriggerWalk, fe.index, -1)) {
@@ -97,6 +99,7 @@ function discardUnplayed(card: Card, fe: FrontEnd): void {
  * Prepare an FE for START (snd_pcm_prepare): from SETUP, PREPARED or XRUN;
  * a PAUSED or SUSPENDED stream is stopped first, as ALSA does; a running
  * one is busy. What was written and not played is dropped.
+ * Context: main.
  */
 export function fePrepare(card: Card, fe: FrontEnd): string {
   if (fe.state === FeState.Paused || fe.state === FeState.Suspended) dpcmFeTrigger(card, fe, Cmd.Stop);
@@ -110,7 +113,7 @@ export function fePrepare(card: Card, fe: FrontEnd): string {
   return "";
 }
 
-/** Why `cmd` was refused, for the console. */
+/** Why `cmd` was refused, for the console. Context: main. */
 function refusal(fe: FrontEnd, cmd: Cmd, err: PcmError): string {
   const state = " (state " + FE_STATE_NAMES[fe.state] + ")";
   if (err === PcmError.NoData) return fe.name + ": nothing written yet: START needs data";
@@ -126,7 +129,7 @@ function refusal(fe: FrontEnd, cmd: Cmd, err: PcmError): string {
   return fe.name + ": cannot " + CMD_NAMES[cmd] + state;
 }
 
-/** Trigger an FE from the main loop: "" or why it was refused (nothing changed then). */
+/** Trigger an FE from the main loop: "" or why it was refused (nothing changed then). Context: main. */
 export function feTrigger(card: Card, fe: FrontEnd, cmd: Cmd): string {
   const err = dpcmFeTrigger(card, fe, cmd);
   return err === PcmError.None ? "" : refusal(fe, cmd, err);
@@ -136,6 +139,7 @@ export function feTrigger(card: Card, fe: FrontEnd, cmd: Cmd): string {
  * Drain (snd_pcm_drain): play out what was written, then stop (SETUP).
  * PAUSED is released first; PREPARED with data starts draining; XRUN goes
  * to SETUP; SUSPENDED is refused.
+ * Context: main.
  */
 export function feDrain(card: Card, fe: FrontEnd): string {
   if (fe.state === FeState.Closed || fe.state === FeState.Open || fe.state === FeState.Suspended) {
@@ -154,7 +158,7 @@ export function feDrain(card: Card, fe: FrontEnd): string {
   return "";
 }
 
-/** Put a running FE in XRUN now, as an underrun would (snd_pcm_xrun): "" or why not. */
+/** Put a running FE in XRUN now, as an underrun would (snd_pcm_xrun): "" or why not. Context: main. */
 export function feInjectXrun(card: Card, fe: FrontEnd): string {
   if (fe.state === FeState.Xrun) return "";
   if (fe.state !== FeState.Running) return fe.name + ": not running (state " + FE_STATE_NAMES[fe.state] + ")";
@@ -162,7 +166,7 @@ export function feInjectXrun(card: Card, fe: FrontEnd): string {
   return "";
 }
 
-/** Stop (if needed), disconnect and close an FE; its params go back to the board's. */
+/** Stop (if needed), disconnect and close an FE; its params go back to the board's. Context: main. */
 export function feClose(card: Card, fe: FrontEnd): void {
   if (fe.state === FeState.Closed) return;
   dpcmFeTrigger(card, fe, Cmd.Stop);
@@ -177,18 +181,18 @@ export function feClose(card: Card, fe: FrontEnd): void {
   fe.params.rate = card.board.params.rate;
 }
 
-/** Frames the application may write now (avail). */
+/** Frames the application may write now (avail). Context: main. */
 export function feWritable(fe: FrontEnd): number {
   if (fe.state !== FeState.Prepared && fe.state !== FeState.Running && fe.state !== FeState.Paused) return 0;
-  return fe.bufferFrames - (fe.applPtr - fe.hwPtr);
+  return fe.bufferFrames - (fe.applPtr - feHwPtr(fe));
 }
 
-/** The ring period the next write goes to (whole periods: positions stay period-aligned). */
+/** The ring period the next write goes to (whole periods: positions stay period-aligned). Context: main. */
 export function feWriteView(fe: FrontEnd): Int16Array {
   return fe.periodViews[(fe.applPtr / fe.params.periodFrames) % fe.periods];
 }
 
-/** Commit one period written into feWriteView() (appl_ptr moves on). */
+/** Commit one period written into feWriteView() (appl_ptr moves on). Context: main. */
 export function feCommitPeriod(fe: FrontEnd): void {
   fe.applPtr += fe.params.periodFrames;
   fe.written += fe.params.periodFrames;

@@ -11,7 +11,7 @@ import { Kind, Site, record } from "../log";
 import { ListNode, listAddTail, listDel, listEmpty } from "../list";
 import { beClose, beHwParams, beOpen } from "./be";
 import type { Card } from "./card";
-import { BackEnd, BeState, FeState, FrontEnd, Link, LinkState, assertLocked, linkAfter, linkSetState, linkStateFor } from "./dpcm";
+import { BackEnd, BeState, FeState, FrontEnd, Link, LinkState, assertLocked, feHwPtr, linkAfter, linkSetState, linkStateFor } from "./dpcm";
 import { feSyncLinks, linkSet } from "./trigger";
 
 /** The link between fe and be, if any. Context: main. */
@@ -24,7 +24,7 @@ export function findLink(fe: FrontEnd, be: BackEnd): Link | null {
   return null;
 }
 
-/** Put a link on both lists in one critical section (dpcm_be_connect's list_add). */
+/** Put a link on both lists in one critical section (dpcm_be_connect's list_add). Context: main. */
 function linkAdd(link: Link): void {
   const was = irqSave();
   assertLocked(Kind.UnmaskedListChange, link, Site.LinkAdd);
@@ -38,6 +38,7 @@ function linkAdd(link: Link): void {
 /**
  * Take a link off both lists and park it on the card's dying list, to be
  * freed outside any section (dpcm_be_disconnect).
+ * Context: main.
  */
 function linkDel(card: Card, link: Link): void {
   const was = irqSave();
@@ -57,6 +58,7 @@ function linkDel(card: Card, link: Link): void {
 /**
  * Free every parked link and release its BE (I2C, allocation: outside any
  * section). The dying list holds retired links, so it is walked raw.
+ * Context: main.
  */
 function freeDying(card: Card): void {
   while (!listEmpty(card.dying)) {
@@ -68,7 +70,7 @@ function freeDying(card: Card): void {
   }
 }
 
-/** Create the link fe -> be: open the BE for it, hw_params and prepare, then add it to the lists (idle). */
+/** Create the link fe -> be: open the BE for it, hw_params and prepare, then add it to the lists (idle). Context: main. */
 function connect(card: Card, fe: FrontEnd, be: BackEnd): string {
   const link = card.links.alloc();
   if (!link) return "no free link (all " + card.links.items.length + " in use)";
@@ -84,19 +86,20 @@ function connect(card: Card, fe: FrontEnd, be: BackEnd): string {
   link.fe = fe;
   link.be = be;
   linkSetState(link, LinkState.Idle);
-  link.pos = fe.hwPtr;
+  // A new output starts where the slowest running one is: nothing written is skipped.
+  link.pos = feHwPtr(fe);
   link.emptyPeriods = 0;
   linkAdd(link);
   return "";
 }
 
-/** Stop, unlink and free one link (what it had not played goes on through the FE's other links). */
+/** Stop, unlink and free one link (what it had not played goes on through the FE's other links). Context: main. */
 function disconnect(card: Card, link: Link): void {
   linkSet(card, link, LinkState.Idle);
   linkDel(card, link);
 }
 
-/** Stop, unlink and free every link of an FE. */
+/** Stop, unlink and free every link of an FE. Context: main. */
 export function closeLinks(card: Card, fe: FrontEnd): void {
   const head = fe.beClients;
   let n = linkAfter(head, head, Site.LinkDel, fe.index, -1);
@@ -109,7 +112,7 @@ export function closeLinks(card: Card, fe: FrontEnd): void {
   freeDying(card);
 }
 
-/** Connect fe to every BE routed to it (an FE being opened). Returns "" or the first error, with nothing connected. */
+/** Connect fe to every BE routed to it (an FE being opened). Returns "" or the first error, with nothing connected. Context: main. */
 export function connectRouted(card: Card, fe: FrontEnd): string {
   let count = 0;
   for (let b = 0; b < card.bes.length; b++) {
@@ -134,6 +137,7 @@ export function connectRouted(card: Card, fe: FrontEnd): string {
  * (the race explorer found this, scenarios 1 and 4). irqSaveAlways, as this
  * is instrumentation that unsafe mode keeps; one link per section, so its
  * length does not depend on the graph.
+ * Context: main.
  */
 export function checkTriggers(fe: FrontEnd): void {
   const head = fe.beClients;
@@ -153,6 +157,7 @@ export function checkTriggers(fe: FrontEnd): void {
  * reroute; then stop and unlink the BEs no longer routed; then free them
  * outside any section. A trigger that arrives meanwhile is held and its BE
  * part replayed at the end. Returns "" or the error that stopped it.
+ * Context: main.
  */
 export function runtimeUpdate(card: Card, fe: FrontEnd): string {
   fe.updating = true;
@@ -190,6 +195,7 @@ export function runtimeUpdate(card: Card, fe: FrontEnd): string {
 /**
  * Set a routing switch and apply it to an open FE at once. A refused
  * update puts the switch back and the routes as they were. Returns "" or why.
+ * Context: main.
  */
 export function route(card: Card, fe: FrontEnd, be: BackEnd, on: boolean): string {
   const i = card.route(fe, be);

@@ -8,34 +8,26 @@ import { Kind, Site, record } from "../log";
 import { Cmd } from "../pcm";
 import { copyPeriod } from "./buffer";
 import type { Card } from "./card";
-import { BeState, FeState, FrontEnd, Link, LinkState, feRunning, linkAfter, walk } from "./dpcm";
+import { BeState, FeState, FrontEnd, Link, LinkState, linkAfter, walk } from "./dpcm";
 import { dpcmFeTrigger } from "./trigger";
 
 /** Both period buffers played with nothing new copied: every written frame has been heard. */
 const PLAYED_OUT = 2;
 
 /**
- * Recompute an FE's hardware pointer from its running links (the minimum:
- * the FE has been played only as far as its slowest output); end a drain
- * once every running link has played out. Context: irq.
+ * End a drain once every running link of the FE has played out everything
+ * written (snd_pcm_drain_done). Context: irq.
  */
-function feAdvance(card: Card, fe: FrontEnd): void {
-  let min = -1;
-  let playedOut = true;
+function feDrainCheck(card: Card, fe: FrontEnd): void {
   const head = fe.beClients;
   walk.broken = false;
   for (let n = linkAfter(head, head, Site.FeAdvance, fe.index, -1); n; n = linkAfter(head, n, Site.FeAdvance, fe.index, -1)) {
     const link = n.owner as Link;
-    if (link.state !== LinkState.Running) continue;
-    if (min < 0 || link.pos < min) min = link.pos;
-    if (link.emptyPeriods < PLAYED_OUT) playedOut = false;
+    if (link.state === LinkState.Running && (link.emptyPeriods < PLAYED_OUT || link.pos < fe.applPtr)) return;
   }
   if (walk.broken) return;
-  if (min > fe.hwPtr) fe.hwPtr = min;
-  if (fe.state === FeState.Draining && min >= fe.applPtr && playedOut) {
-    record(Kind.Drained, fe.index, -1, -1, 0, Site.FeAdvance, fe.written);
-    dpcmFeTrigger(card, fe, Cmd.Stop);
-  }
+  record(Kind.Drained, fe.index, -1, -1, 0, Site.FeAdvance, fe.written);
+  dpcmFeTrigger(card, fe, Cmd.Stop);
 }
 
 /**
@@ -53,8 +45,10 @@ export function feXrun(card: Card, fe: FrontEnd, since: number): void {
  * A BE's DMA finished a period (snd_pcm_period_elapsed): the buffer it
  * plays next is filled from every running link on it (copied, then mixed),
  * or with silence. A running link whose previous fill found no data has
- * just started playing that silence: its FE underran. Then each FE on this
- * BE advances, or is stopped. `latency`: seconds since the completion.
+ * just started playing that silence: its FE underran, and is stopped; a
+ * draining FE that has played out is stopped. `latency`: seconds since the
+ * completion. The FE's hardware pointer is not kept here: the main loop
+ * derives it from the links' positions when it needs it (feHwPtr).
  * Context: irq.
  */
 export function periodElapsed(card: Card, beIndex: number, latency: number): void {
@@ -68,28 +62,37 @@ export function periodElapsed(card: Card, beIndex: number, latency: number): voi
   }
   const buffer = be.driver.nextBuffer();
   let sources = 0;
+  // Only an xrun or a drain needs the second walk: most periods have neither.
+  let after = false;
   const head = be.feClients;
   walk.broken = false;
   for (let n = linkAfter(head, head, Site.PeriodWalk, -1, beIndex); n; n = linkAfter(head, n, Site.PeriodWalk, -1, beIndex)) {
     const link = n.owner as Link;
     const fe = link.fe;
-    if (link.state !== LinkState.Running || !feRunning(fe)) continue;
-    if (link.emptyPeriods > 0 && fe.state === FeState.Running) {
-      fe.xrunPending = true;
+    if (link.state !== LinkState.Running) continue;
+    if (fe.state === FeState.Running) {
+      if (link.emptyPeriods > 0) {
+        fe.xrunPending = true;
+        after = true;
+        continue;
+      }
+    } else if (fe.state === FeState.Draining) {
+      after = true;
+    } else {
       continue;
     }
     if (copyPeriod(card, link, buffer, sources === 0, latency)) sources++;
     else link.emptyPeriods++;
   }
   if (sources === 0) buffer.fill(0);
-  if (walk.broken) return;
+  if (!after || walk.broken) return;
   for (let n = linkAfter(head, head, Site.PeriodWalk, -1, beIndex); n; n = linkAfter(head, n, Site.PeriodWalk, -1, beIndex)) {
     const fe = (n.owner as Link).fe;
     if (fe.xrunPending) {
       fe.xrunPending = false;
       feXrun(card, fe, getTime() - latency);
-    } else if (feRunning(fe)) {
-      feAdvance(card, fe);
+    } else if (fe.state === FeState.Draining) {
+      feDrainCheck(card, fe);
     }
     // The walk may have stopped links; the list itself is unchanged.
   }

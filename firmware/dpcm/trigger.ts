@@ -61,6 +61,7 @@ function beSync(be: BackEnd): void {
   if (target === BeState.Start) be.leftRunningReported = false;
 }
 
+/** Context: both. */
 function countOf(be: BackEnd, state: LinkState, delta: number): void {
   if (state === LinkState.Running) be.startCount += delta;
   else if (state === LinkState.Paused) be.pauseCount += delta;
@@ -79,8 +80,12 @@ export function linkSet(card: Card, link: Link, to: LinkState): void {
   const be = link.be;
   // Priming copies two periods: never in a section, never from the handler.
   // The interrupt only ever stops links, so a BE found idle here stays idle
-  // until the section below starts it.
-  const idle = to === LinkState.Running && be.startCount === 0 && be.state !== BeState.Start;
+  // until the section below starts it. A paused or suspended BE is not idle:
+  // its hardware holds its position in a period buffer and resumes there, so
+  // priming would overwrite the block it is frozen in (the Pico's DMA model
+  // caught that, issue 10).
+  const idle =
+    to === LinkState.Running && be.startCount === 0 && be.state !== BeState.Start && be.state !== BeState.Paused && be.state !== BeState.Suspend;
   if (idle && !irq.inHandler && link.state !== LinkState.Running) prime(card, link);
   const was = irqSave();
   const from = link.state;
@@ -105,9 +110,11 @@ export function linkSet(card: Card, link: Link, to: LinkState): void {
   }
   const wasStarted = be.state === BeState.Start;
   beSync(be);
-  // A stopped BE started by this link plays the primed audio from now on.
-  if (!wasStarted && be.state === BeState.Start && link.fe.xrunAt >= 0) xrunEnd(card, link.fe, be, getTime(), Site.BeStart);
+  const startedNow = !wasStarted && be.state === BeState.Start;
   irqRestore(was);
+  // A stopped BE started by this link plays the primed audio from now on:
+  // a dropout of its FE ends here (outside the section: it walks the FE's links).
+  if (startedNow && link.fe.xrunAt >= 0) xrunEnd(card, link.fe, be, getTime(), Site.BeStart);
 }
 
 /** Move every link of `fe` to what the FE's state asks (the BE part of a trigger). Context: both. */

@@ -20,7 +20,7 @@ export const CORTEX_M4_BOARDS = [
   "JOLTJS", // nRF52840
 ];
 
-/** True when `board` (process.env.BOARD) is one of CORTEX_M4_BOARDS. */
+/** True when `board` (process.env.BOARD) is one of CORTEX_M4_BOARDS. Context: main. */
 export function isCortexM4Board(board: string): boolean {
   return CORTEX_M4_BOARDS.indexOf(board) >= 0;
 }

@@ -27,6 +27,7 @@ export type MixRoutine = (dstAddress: number, srcAddress: number, samples: numbe
 /**
  * Add `src` into `dst` sample by sample, clipping at -32768 and +32767
  * instead of wrapping. dst and src are the same length (samples, not frames).
+ * Context: irq.
  */
 export function mixSaturating(dst: Int16Array, src: Int16Array): void {
   // One statement per sample: the cost the native routine removes.
@@ -43,6 +44,7 @@ export function mixSaturating(dst: Int16Array, src: Int16Array): void {
  * board is not a Cortex-M4 (process.env.BOARD, see cpu.ts) or this Espruino
  * build has no E.nativeCall (SAVE_ON_FLASH builds). Each call copies the
  * code (108 bytes) into a new flat string: call it once, at start-up.
+ * Context: main (boot).
  */
 export function nativeMixRoutine(): MixRoutine | string {
   const board = process.env.BOARD;
@@ -61,6 +63,7 @@ export function nativeMixRoutine(): MixRoutine | string {
  * minified bundle (as the emulator counts them), whatever the length; call nativeMixer once, at
  * start-up. A caller that keeps the buffers' addresses can call
  * nativeMixRoutine()'s function directly: one statement.
+ * Context: main (boot).
  */
 export function nativeMixer(): Mixer | string {
   const routine = nativeMixRoutine();

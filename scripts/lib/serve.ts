@@ -45,7 +45,9 @@ export interface Served {
 
 export async function serveBoard(o: ServeOptions): Promise<Served> {
   mkdirSync(o.outDir, { recursive: true });
-  const logFile = join(o.outDir, "serial.log");
+  // Its own log, named by the time it started: a served board never overwrites npm start's serial.log.
+  const stamp = new Date().toISOString().replace(/[-:]/g, "").replace("T", "-").slice(0, 15);
+  const logFile = join(o.outDir, `serve-${stamp}.log`);
   const fd = openSync(logFile, "w");
   const stream = {
     write(s: string): void {

@@ -13,6 +13,11 @@
 // them, so the firmware type-checks under the host tsconfig too.
 declare global {
   function getTime(): number;
+  // Espruino's E, as far as firmware the tests import touches it (the fake env leaves it undefined).
+  var E: {
+    getAddressOf(v: unknown, flatOnly: boolean): number;
+    nativeCall(address: number, signature: string, data?: string): (...args: number[]) => number;
+  };
   function print(...text: unknown[]): void;
   // Console commands the firmware assigns on `global`.
   var play: unknown;
@@ -52,6 +57,8 @@ export interface TimerTask {
   fn: () => void;
   time: number;
   interval: number;
+  /** Set by require("timer").remove(id). */
+  removed?: boolean;
 }
 
 export interface EspruinoEnv {
@@ -70,7 +77,7 @@ export interface EspruinoEnv {
   restore(): void;
 }
 
-const COMMANDS = ["play", "stop", "pause", "route", "routes", "stats", "races", "unsafe", "selftest", "help", "DPCM"];
+const COMMANDS = ["play", "open", "stop", "pause", "suspend", "resume", "drain", "xrun", "route", "routes", "stats", "races", "unsafe", "selftest", "help", "DPCM"];
 
 export function installEspruinoEnv(): EspruinoEnv {
   const g = globalThis as unknown as Record<string, unknown>;
@@ -147,7 +154,9 @@ export function installEspruinoEnv(): EspruinoEnv {
         env.timerTasks.push(options);
         return env.timerTasks.length - 1;
       },
-      remove(): void {},
+      remove(id: number): void {
+        if (env.timerTasks[id]) env.timerTasks[id].removed = true;
+      },
     };
   };
   (process as unknown as Record<string, unknown>).memory = () => ({ free: 4000, usage: 96, total: 4096, history: 0, blocksize: 16 });

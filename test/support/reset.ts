@@ -14,6 +14,7 @@ export function resetFirmwareState(): void {
   irq.handlerRuns = 0;
   irq.deferredRuns = 0;
   irq.longestHandler = 0;
+  irq.busy = 0;
   irq.handlerErrors = 0;
   irq.lastError = null;
 

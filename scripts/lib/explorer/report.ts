@@ -3,7 +3,7 @@
 import { readFileSync } from "node:fs";
 import type { FirstFinding, PairCoverage, PhaseReport, SearchReport } from "./search.ts";
 import type { Landing, RunResult } from "./runner.ts";
-import { SCENARIOS, type Expectation } from "./scenarios.ts";
+import { MODES, SCENARIOS, type Expectation } from "./scenarios.ts";
 
 const sourceCache = new Map<string, string[] | null>();
 
@@ -125,6 +125,22 @@ function verdictOf(r: SearchReport): string {
   return "";
 }
 
+/**
+ * What a clean run showed, naming only the modes that ran: "safe mode clean"
+ * when every safe search expected and had no finding, "every unsafe scenario
+ * found its race" when every unsafe search found what it expects, "<mode>
+ * mode not run" for a mode that did not run.
+ */
+function verdictText(reports: SearchReport[]): string {
+  return MODES.map((mode) => {
+    const ran = reports.filter((r) => r.mode === mode);
+    if (ran.length === 0) return `${mode} mode not run`;
+    if (ran.every((r) => r.expect.none)) return `${mode} mode clean`;
+    if (ran.every((r) => !r.expect.none)) return `every ${mode} scenario found its race`;
+    return `every ${mode} scenario showed what it expects`;
+  }).join(", ");
+}
+
 /** Problems that make the exit status 1: a mode whose expectation does not hold (a finding where none may be, an expected finding missing). */
 export function verdictProblems(reports: SearchReport[]): string[] {
   const problems: string[] = [];
@@ -179,7 +195,7 @@ export function formatSummary(s: RunSummary): string {
       `(board ${s.board}, ${s.bundle}; wall ${s.wallSeconds.toFixed(2)} s)`,
   );
   const problems = verdictProblems(s.reports);
-  out.push(problems.length === 0 ? "  verdict: every mode of every scenario showed what it expects" : "  verdict: " + problems.join("; "));
+  out.push(problems.length === 0 ? "  verdict: " + verdictText(s.reports) : "  verdict: " + problems.join("; "));
   return out.join("\n");
 }
 

@@ -12,8 +12,9 @@
 //  - then, when the scenario names a DRY front end, its application stops
 //    writing (`DPCM.player.voices[i].tone = null`) and the machine runs until
 //    its ring has been played to the last frame, the FE still RUNNING;
-//  - with "overdue" (the default) the timer task is then held off for one
-//    period, so every running BE has a completion overdue;
+//  - the timer task is then held off for "overdue" periods (default 2: two
+//    completions overdue on every running BE, so the first interrupt, wherever
+//    it lands, queues silence and starts it playing: the xrun);
 //  - `unsafe(true)` in unsafe mode, then the window line.
 // Front and back ends are named by position ($A, $B are the board's first
 // two FEs, $X, $Y its first two BEs), so one scenario runs on every board.
@@ -87,8 +88,8 @@ export interface Scenario {
   setup: string[];
   /** Index of the FE whose application stops writing (0 = $A), or null. */
   dry: number | null;
-  /** Hold the timer task off one period before the window. */
-  overdue: boolean;
+  /** Periods the timer task is held off before the window (0..4). */
+  overdue: number;
   /** The console line the events are placed in. */
   window: string;
   /** Event kinds the search places. */
@@ -226,10 +227,10 @@ export function parseScenario(text: string, source: string): Scenario {
     if (o.dry !== "$A" && o.dry !== "$B") fail("dry", `must be "$A", "$B" or null (the FE whose application stops writing)`);
     dry = o.dry === "$A" ? 0 : 1;
   }
-  let overdue = true;
+  let overdue = 2;
   if (o.overdue !== undefined) {
-    if (typeof o.overdue !== "boolean") fail("overdue", "must be true or false");
-    overdue = o.overdue as boolean;
+    if (!Number.isInteger(o.overdue) || (o.overdue as number) < 0 || (o.overdue as number) > 4) fail("overdue", "must be a whole number of periods, 0 to 4");
+    overdue = o.overdue as number;
   }
 
   const events = strings("events", o.events).map((e, i) => {

@@ -1,0 +1,83 @@
+// npm run readme: rewrite README.md's generated blocks from the code and the
+// build, so its figures cannot drift:
+//   <!-- generated:start-options -->  npm start's options table (scripts/lib/start-options.ts)
+//   <!-- generated:bundle-sizes -->   the minified size of each board's bundle (dist/, after npm run build)
+//   <!-- generated:explorer-time -->  how long the default explorer search took (--explorer: runs it, minutes)
+// each block ending at <!-- /generated -->. `--check` changes nothing and
+// exits 1 when a block differs (test/readme.test.ts checks the options and,
+// within a tolerance, the sizes; a time is a measurement, so only regenerated).
+
+import { execFileSync } from "node:child_process";
+import { existsSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import { startProgram } from "./lib/start-options.ts";
+
+const README = "README.md";
+
+/** The options table, one row per npm start option, from the commander definition. */
+export function optionsTable(): string {
+  const rows = ["| option | meaning |", "| --- | --- |"];
+  for (const o of startProgram().options) {
+    const def = o.defaultValue === undefined || o.defaultValue === false ? "" : ` (default ${o.defaultValue})`;
+    rows.push(`| \`${o.flags}\` | ${o.description.replace(/\|/g, "\\|")}${def} |`);
+  }
+  return rows.join("\n");
+}
+
+/** Bundle sizes in kB (1000 bytes), one decimal, as README states them. */
+export function bundleSizes(boards = ["generic", "pico-wm8731", "bench"]): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const b of boards) {
+    const path = `dist/${b}.js`;
+    if (existsSync(path)) out[b] = Math.round(statSync(path).size / 100) / 10;
+  }
+  return out;
+}
+
+export function bundleSizesText(sizes: Record<string, number>): string {
+  const parts = Object.entries(sizes).map(([b, kb]) => `${b} ${kb.toFixed(1)} kB`);
+  return `Bundle sizes (minified, \`npm run build\` prints them in bytes): ${parts.join(", ")}.`;
+}
+
+/** The text between `<!-- generated:NAME -->` and the next `<!-- /generated -->`, or null. */
+export function generatedBlock(text: string, name: string): string | null {
+  const m = new RegExp(`<!-- generated:${name} -->\\n([\\s\\S]*?)<!-- /generated -->`).exec(text);
+  return m ? m[1]!.replace(/\n$/, "") : null;
+}
+
+function replaceBlock(text: string, name: string, body: string): string {
+  const re = new RegExp(`(<!-- generated:${name} -->\\n)[\\s\\S]*?(<!-- /generated -->)`);
+  if (!re.test(text)) throw new Error(`README.md has no <!-- generated:${name} --> block`);
+  return text.replace(re, (_m, a: string, b: string) => a + body + "\n" + b);
+}
+
+function explorerTime(): string {
+  const started = new Date();
+  const out = execFileSync(process.execPath, ["--import", "tsx", "scripts/explore.ts", "--json", "--no-progress"], { encoding: "utf8", maxBuffer: 1 << 28 });
+  const run = JSON.parse(out) as { board: string; wallSeconds: number; reports: Array<{ total: { schedules: number } }> };
+  const schedules = run.reports.reduce((n, r) => n + r.total.schedules, 0);
+  return (
+    `The default search (\`npm run explore\`: four scenarios, both modes, on ${run.board}) ran ${schedules.toLocaleString("en")} schedules ` +
+    `in ${Math.round(run.wallSeconds)} s (measured ${started.toISOString().slice(0, 10)} by \`npm run readme -- --explorer\`, one process on a 2-core machine).`
+  );
+}
+
+function main(): void {
+  const check = process.argv.includes("--check");
+  let text = readFileSync(README, "utf8");
+  const before = text;
+  text = replaceBlock(text, "start-options", optionsTable());
+  text = replaceBlock(text, "bundle-sizes", bundleSizesText(bundleSizes()));
+  if (process.argv.includes("--explorer")) text = replaceBlock(text, "explorer-time", explorerTime());
+  if (check) {
+    if (text !== before) {
+      process.stderr.write("README.md: generated blocks are out of date: run npm run readme\n");
+      process.exit(1);
+    }
+    process.stdout.write("README.md: generated blocks are up to date\n");
+    return;
+  }
+  if (text !== before) writeFileSync(README, text);
+  process.stdout.write(text !== before ? "README.md: generated blocks rewritten\n" : "README.md: already up to date\n");
+}
+
+if (process.argv[1]?.endsWith("readme-figures.ts")) main();
