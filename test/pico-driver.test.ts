@@ -614,3 +614,41 @@ test("fault 6: a refill that ends after its block began is re-checked and logged
   assert.ok(logged("late-refill") - before >= m.dma.rewrittenBlocks(4), "each one logged");
   assert.deepEqual(s.faults, []);
 });
+
+test("the watchdog's hint names each thing that stops a started port's periods (issue 10, item 5)", () => {
+  const breakers: Array<[string, RegExp, () => void]> = [
+    ["the stream disabled", /S4CR\.EN/, () => poke32Direct(S4CR, peek(S4CR) & ~1)],
+    ["a transfer error", /TEIF4 in DMA1_HISR/, () => poke32Direct(S4CR + 0x0c, 0x10000000)],
+    ["the DMA request off", /SPI2 CR2\.TXDMAEN/, () => poke32Direct(SPI2_BASE + CR2, 0)],
+    ["the I2S off", /I2SCFGR\.I2SE/, () => poke32Direct(SPI2_BASE + I2SCFGR, peek(SPI2_BASE + I2SCFGR) & ~(1 << 10))],
+    ["PLLI2S off", /PLLI2S \(RCC_CR\.PLLI2SRDY\)/, () => poke32Direct(0x40023800, peek(0x40023800) & ~(1 << 26))],
+  ];
+  for (const [what, named, breakIt] of breakers) {
+    const board = fresh();
+    const hint = board.backEnds[0].checkHint ?? "";
+    assert.match(hint, named, `the hint names ${what}`);
+    const d = bringUp(board, "codec");
+    d.trigger(Cmd.Start);
+    advance(0.02);
+    if (what === "a transfer error") {
+      // M0AR/M1AR point where no memory is: the stream's next read fails (TEIF) and it stops.
+      d.trigger(Cmd.PausePush);
+      poke32Direct(S4CR, peek(S4CR) & ~1);
+      peek(S4CR);
+      peek(S4CR);
+      poke32Direct(S4CR + 0x0c, 0x10000000);
+      poke32Direct(S4CR + 0x10, 0x10000000);
+      poke32Direct(0x4002600c, 0x3d);
+      poke32Direct(S4CR, peek(S4CR) | 1);
+      d.trigger(Cmd.PauseRelease);
+    } else {
+      breakIt();
+    }
+    advance(0.005);
+    const ends = m.dma.blockEnds(4);
+    advance(0.1);
+    assert.equal(m.dma.blockEnds(4), ends, `${what}: no more periods`);
+  }
+  // A wrong pin silences the output, but the DMA runs on: no period is missed, so the hint does not send the user there.
+  assert.doesNotMatch(fresh().backEnds[0].checkHint ?? "", /pins/, "a pin problem does not stop the DMA on the board");
+});
