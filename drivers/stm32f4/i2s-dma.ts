@@ -331,8 +331,9 @@ export class I2sDmaDriver implements BeDriver {
    * and JavaScript cannot choose the slot that lands in (one statement is
    * longer than a half-word at 48 kHz), so the next item would go out on
    * either side. Restarted with I2SE, the I2S begins on the left channel
-   * (RM0090 §28.4.5, after an underrun: "restart a data transfer starting
-   * from the left channel"); when the next item is a right sample (the stream
+   * (the I2S transmission sequence in RM0090, the F405's manual with the same
+   * block, after an underrun: "switch off the I2S and ... restart a data
+   * transfer starting from the left channel"); when the next item is a right sample (the stream
    * was held after a left one), a silent left half-word is written to SPI_DR
    * first, so the channels stay in place.
    * PAUSE_RELEASE (and RESUME) undoes it. Both (from trigger).

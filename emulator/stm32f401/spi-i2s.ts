@@ -197,7 +197,7 @@ export class SpiI2s implements Peripheral {
         this.services.fault(
           `${this.name}.DR`,
           `left and right swapped: a ${this.txParity ? "right" : "left"} sample went out in a ${k & 1 ? "right" : "left"} slot ` +
-            `(a half-word left in DR or a frame cut by I2SE; RM0368 §20.4.5: wait for TXE=1 and BSY=0 before clearing I2SE, restart from the left channel)`,
+            `(a half-word left in DR or a frame cut by I2SE; RM0368 §20.4.5: wait for TXE=1 and BSY=0 before clearing I2SE)`,
         );
       }
       this.tx = null;
@@ -218,7 +218,7 @@ export class SpiI2s implements Peripheral {
     }
   }
 
-  /** TXE with TXDMAEN is a DMA request: the stream serving it writes DR at once (RM0368 §20.4.9 "DMA features"). */
+  /** TXE with TXDMAEN is a DMA request: the stream serving it writes DR at once (RM0368 §20.4, "DMA features"). */
   private request(): void {
     if (this.tx !== null || !(this.regs[SPI_CR2] & CR2_TXDMAEN)) return;
     const v = this.dma.requestItem(this.opts.txRequest, this.base + SPI_DR);

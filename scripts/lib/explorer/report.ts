@@ -89,7 +89,7 @@ export function formatSearch(r: SearchReport): string {
   } else {
     out.push(`    findings by kind (schedules / records):`);
     for (const [k, v] of kinds) {
-      const note = v.inBaseline ? "   (also with no event in the window: the unguarded list change itself)" : "";
+      const note = v.inBaseline ? "   (also with no event in the window: the unguarded change itself)" : "";
       out.push(`      ${k.padEnd(22)} ${String(v.schedules).padStart(6)} / ${v.records}${note}`);
     }
   }
