@@ -56,10 +56,10 @@ throw { code: 1 };
 throw 42;
 // probe: uncaught-in-timeout
 setTimeout(function () { throw new Error("in timer"); }, 1);
-setTimeout(function () { print("next timer still runs"); }, 5);
+setTimeout(function () { print("next timer still runs"); }, 100);
 // probe: uncaught-runtime-in-timeout
 setTimeout(function () { var o; o.x = 1; }, 1);
-setTimeout(function () { print("after"); }, 5);
+setTimeout(function () { print("after"); }, 100);
 // probe: uncaught-reference-in-timeout
 setTimeout(function () { nosuchthing(); }, 1);
 // probe: uncaught-type-error-in-timeout
