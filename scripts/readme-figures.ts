@@ -53,10 +53,11 @@ function replaceBlock(text: string, name: string, body: string): string {
 function explorerTime(): string {
   const started = new Date();
   const out = execFileSync(process.execPath, ["--import", "tsx", "scripts/explore.ts", "--json", "--no-progress"], { encoding: "utf8", maxBuffer: 1 << 28 });
-  const run = JSON.parse(out) as { board: string; wallSeconds: number; reports: Array<{ total: { schedules: number } }> };
+  const run = JSON.parse(out) as { board: string; wallSeconds: number; reports: Array<{ total: { schedules: number }; scenario: { key: string } }> };
   const schedules = run.reports.reduce((n, r) => n + r.total.schedules, 0);
+  const scenarios = new Set(run.reports.map((r) => r.scenario.key)).size;
   return (
-    `The default search (\`npm run explore\`: four scenarios, both modes, on ${run.board}) ran ${schedules.toLocaleString("en")} schedules ` +
+    `The default search (\`npm run explore\`: ${scenarios} scenarios, the modes each names, on ${run.board}) ran ${schedules.toLocaleString("en")} schedules ` +
     `in ${Math.round(run.wallSeconds)} s (measured ${started.toISOString().slice(0, 10)} by \`npm run readme -- --explorer\`, one process on a 2-core machine).`
   );
 }
