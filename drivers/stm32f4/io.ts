@@ -10,3 +10,15 @@
 export function setBits(address: number, mask: number, value: number): void {
   poke32(address, (peek32(address) & ~mask) | value);
 }
+
+/**
+ * Poll a register until (value & mask) === want, at most `polls` reads (a
+ * bounded wait, like the HAL's loops with a timeout: ST's code waits for EN,
+ * TXE, BSY and PLLI2SRDY this way). Returns false when it never got there.
+ */
+export function waitBits(address: number, mask: number, want: number, polls: number): boolean {
+  for (let i = 0; i < polls; i++) {
+    if ((peek32(address) & mask) === want) return true;
+  }
+  return false;
+}

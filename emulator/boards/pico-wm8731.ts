@@ -12,7 +12,7 @@
 
 import { Machine, type MachineOptions } from "../machine.ts";
 import { FUNCTIONAL_STATEMENT_COST_US } from "../cost-model.ts";
-import type { MachineServices, OutputRecorder, Peripheral } from "../hardware.ts";
+import type { I2CDevice, MachineServices, OutputRecorder, Peripheral } from "../hardware.ts";
 import { Rcc, APB1ENR_SPI2EN, APB1ENR_SPI3EN } from "../stm32f401/rcc.ts";
 import { GpioPort, pinFunction, type PinFunction } from "../stm32f401/gpio.ts";
 import { Dma } from "../stm32f401/dma.ts";
@@ -122,6 +122,24 @@ export interface PicoBoard {
   /** "codec" (WM8731 line/headphone out) and "spk" (MAX98357A). */
   outputs: OutputRecorder[];
   models: PicoModels;
+  /** The codec NAKs the next I2C write (an injected bus error: a loose wire, a brown-out); the race explorer's "nak" event. */
+  nakNext(): void;
+}
+
+/** An I2C device that fails its next write when told to, and otherwise is the device it wraps. */
+class NakInjector implements I2CDevice {
+  pending = 0;
+  constructor(private readonly device: I2CDevice) {}
+  write(bytes: Uint8Array): boolean {
+    if (this.pending > 0) {
+      this.pending--;
+      return false;
+    }
+    return this.device.write(bytes);
+  }
+  read(count: number): Uint8Array | null {
+    return this.device.read(count);
+  }
 }
 
 /** A Machine for dist/pico-wm8731.js: BOARD PICO_R1_3, 5100 JsVars, LED1 = B2, the models mapped and wired. */
@@ -146,10 +164,18 @@ export function createPicoMachine(options: PicoOptions = {}): PicoBoard {
   // The model answers where a WM8731 with CSB low does (0x1a), not where the
   // wiring says: a driver writing elsewhere gets a NAK.
   const i2c = CODEC.i2c;
-  machine.attachI2C(i2c.bus, WM8731_ADDRESS, models.codec);
+  const codecPort = new NakInjector(models.codec);
+  machine.attachI2C(i2c.bus, WM8731_ADDRESS, codecPort);
   machine.i2c[i2c.bus]!.validateSetup = (o) =>
     o.scl === i2c.scl && o.sda === i2c.sda
       ? ""
       : `the WM8731 is wired to SCL ${i2c.scl} / SDA ${i2c.sda}; setup used SCL ${o.scl} / SDA ${o.sda}`;
-  return { machine, outputs: models.outputs, models };
+  return {
+    machine,
+    outputs: models.outputs,
+    models,
+    nakNext: () => {
+      codecPort.pending = 1;
+    },
+  };
 }

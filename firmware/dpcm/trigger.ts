@@ -80,8 +80,12 @@ export function linkSet(card: Card, link: Link, to: LinkState): void {
   const be = link.be;
   // Priming copies two periods: never in a section, never from the handler.
   // The interrupt only ever stops links, so a BE found idle here stays idle
-  // until the section below starts it.
-  const idle = to === LinkState.Running && be.startCount === 0 && be.state !== BeState.Start;
+  // until the section below starts it. A paused or suspended BE is not idle:
+  // its hardware holds its position in a period buffer and resumes there, so
+  // priming would overwrite the block it is frozen in (the Pico's DMA model
+  // caught that, issue 10).
+  const idle =
+    to === LinkState.Running && be.startCount === 0 && be.state !== BeState.Start && be.state !== BeState.Paused && be.state !== BeState.Suspend;
   if (idle && !irq.inHandler && link.state !== LinkState.Running) prime(card, link);
   const was = irqSave();
   const from = link.state;
