@@ -30,7 +30,7 @@ interface PicoBackEnd extends BoardBackEnd {
   driver: I2sDmaDriver;
 }
 
-/** "I2S2 (PB13/PB9/PB15)": a port and its CK/WS/SD pins, for help(). */
+/** "I2S2 (PB13/PB9/PB15)": a port and its CK/WS/SD pins, for help(). Context: main. */
 function portText(w: I2sWiring): string {
   return w.name + " (P" + w.ck.pin + "/P" + w.ws.pin + "/P" + w.sd.pin + ")";
 }
@@ -41,6 +41,7 @@ function portText(w: I2sWiring): string {
  * release): the stream enabled and without a transfer error, the SPI's DMA
  * request and I2S enable, PLLI2S locked. (A wrong pin silences the codec but
  * does not stop the DMA, so it is not named here.)
+ * Context: main.
  */
 function checkText(w: I2sWiring): string {
   const spi = "SPI" + w.name.charAt(3);
@@ -50,6 +51,7 @@ function checkText(w: I2sWiring): string {
   );
 }
 
+/** Context: main (boot). */
 export function createPicoBoard(): Board {
   const poll: PollTimer = { handler: function () {}, id: -1, ms: (PARAMS.periodFrames / PARAMS.rate) * 500 };
 

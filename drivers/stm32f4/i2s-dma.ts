@@ -165,12 +165,12 @@ export class I2sDmaDriver implements BeDriver {
     pllPorts.push(this);
   }
 
-  /** Main loop. */
+  /** Context: main. */
   startup(): string {
     return this.codec.startup();
   }
 
-  /** 2*I2SDIV + ODD for `rate`, or an error (RM0368 §20.4.4: fs = I2SxCLK / (32 * (2*I2SDIV + ODD)), CHLEN=0, MCKOE=0). Main loop. */
+  /** 2*I2SDIV + ODD for `rate`, or an error (RM0368 §20.4.4: fs = I2SxCLK / (32 * (2*I2SDIV + ODD)), CHLEN=0, MCKOE=0). Context: main. */
   divider(rate: number): number | string {
     const clk = i2sClockHz();
     const k = Math.round(clk / (32 * rate));
@@ -182,7 +182,7 @@ export class I2sDmaDriver implements BeDriver {
     return k;
   }
 
-  /** Main loop. */
+  /** Context: main. */
   hwParams(params: StreamParams): string {
     if (params.channels !== 2) return this.name + ": " + params.channels + " channels: the link is stereo";
     if (params.rate > MAX_RATE) return this.name + ": " + params.rate + " Hz: above " + MAX_RATE + " Hz the JavaScript period fill cannot keep up";
@@ -191,7 +191,7 @@ export class I2sDmaDriver implements BeDriver {
     return this.codec.hwParams(params);
   }
 
-  /** The name of another port streaming from PLLI2S now, or "". Main loop. */
+  /** The name of another port streaming from PLLI2S now, or "". Context: main. */
   pllBusy(): string {
     const ports = this.pllPorts;
     for (let i = 0; i < ports.length; i++) {
@@ -200,7 +200,7 @@ export class I2sDmaDriver implements BeDriver {
     return "";
   }
 
-  /** Main loop. */
+  /** Context: main. */
   prepare(params: StreamParams): string {
     const k = this.divider(params.rate);
     if (typeof k === "string") return k;
@@ -256,6 +256,7 @@ export class I2sDmaDriver implements BeDriver {
    * Both: inside critical sections in the main loop, and in the interrupt.
    * SUSPEND is a pause here: the registers keep their values, and the
    * hardware position holds until RESUME.
+   * Context: both.
    */
   trigger(cmd: Cmd): void {
     if (cmd === Cmd.Start) this.start();
@@ -265,7 +266,7 @@ export class I2sDmaDriver implements BeDriver {
 
   /**
    * Disable the stream and wait until EN reads 0, then clear its flags
-   * (HAL_DMA_Abort; disabling sets TCIF, which is not a period). Both.
+   * (HAL_DMA_Abort; disabling sets TCIF, which is not a period). Context: both.
    */
   dmaOff(): void {
     const cr = this.cr;
@@ -277,14 +278,14 @@ export class I2sDmaDriver implements BeDriver {
     poke32(DMA1_HIFCR, this.flags);
   }
 
-  /** Wait until the port's last half-word has left: TXE = 1, then BSY = 0 (RM0368 §20.4.5). Both. */
+  /** Wait until the port's last half-word has left: TXE = 1, then BSY = 0 (RM0368 §20.4.5). Context: both. */
   waitIdle(): void {
     const sr = this.port.spi + SPI_SR;
     if (!waitBits(sr, SPI_SR_TXE, SPI_SR_TXE, WAIT_POLLS)) this.timeouts++;
     if (!waitBits(sr, SPI_SR_BSY, 0, WAIT_POLLS)) this.timeouts++;
   }
 
-  /** HAL_DMAEx_MultiBufferStart, then HAL_I2S_Transmit_DMA's order: DMA, TXDMAEN, I2SE. Both (from trigger). */
+  /** HAL_DMAEx_MultiBufferStart, then HAL_I2S_Transmit_DMA's order: DMA, TXDMAEN, I2SE. Context: both (from trigger). */
   private start(): void {
     if (this.running) this.stop();
     const cr = this.cr;
@@ -311,7 +312,7 @@ export class I2sDmaDriver implements BeDriver {
     this.running = true;
   }
 
-  /** HAL_I2S_DMAStop: DMA off, TXE = 1 and BSY = 0, I2SE off, TXDMAEN off. Both (from trigger, prepare and hwFree). */
+  /** HAL_I2S_DMAStop: DMA off, TXE = 1 and BSY = 0, I2SE off, TXDMAEN off. Context: both (from trigger, prepare and hwFree). */
   private stop(): void {
     this.dmaOff();
     this.waitIdle();
@@ -336,7 +337,7 @@ export class I2sDmaDriver implements BeDriver {
    * transfer starting from the left channel"); when the next item is a right sample (the stream
    * was held after a left one), a silent left half-word is written to SPI_DR
    * first, so the channels stay in place.
-   * PAUSE_RELEASE (and RESUME) undoes it. Both (from trigger).
+   * PAUSE_RELEASE (and RESUME) undoes it. Context: both (from trigger).
    */
   private pause(push: boolean): void {
     const spi = this.port.spi;
@@ -356,7 +357,7 @@ export class I2sDmaDriver implements BeDriver {
     this.paused = false;
   }
 
-  /** Main loop. */
+  /** Context: main. */
   hwFree(): void {
     if (this.running) this.stop();
     this.dmaOff();
@@ -365,14 +366,14 @@ export class I2sDmaDriver implements BeDriver {
     poke32(this.port.spi + SPI_I2SCFGR, 0);
   }
 
-  /** Main loop. */
+  /** Context: main. */
   shutdown(): void {
     this.codec.shutdown();
   }
 
   /**
    * The buffer the DMA reads after the one it reads now. Remembers CT and
-   * the position for the re-check after the fill (see afterFill). Interrupt.
+   * the position for the re-check after the fill (see afterFill). Context: irq.
    */
   nextBuffer(): Int16Array {
     // CT (SxCR bit 19) names the buffer the DMA reads now; the other one is next.
@@ -383,7 +384,7 @@ export class I2sDmaDriver implements BeDriver {
     return this.bufs[ct ^ 1];
   }
 
-  /** Main loop. */
+  /** Context: main. */
   periodBuffers(): Int16Array[] {
     return this.bufs;
   }
@@ -402,7 +403,7 @@ export class I2sDmaDriver implements BeDriver {
    * end after the flags were read (its TCIF is set now, and the next poll
    * counts it) or two block ends behind one TCIF (this poll came more than a
    * period late: the second one is counted here, and logged as a late
-   * refill, since a buffer played that nobody refilled). Interrupt (from the
+   * refill, since a buffer played that nobody refilled). Context: irq (from the
    * board's pollCompletions).
    */
   poll(hisr: number, index: number, elapsed: (backEndIndex: number, latencySeconds: number) => void): void {
@@ -433,7 +434,7 @@ export class I2sDmaDriver implements BeDriver {
    * it). CT changed with NDTR still at the block size means the block
    * ended but its first item was not yet read: in time. A block end during
    * this check itself came after the fill: in time too. Then the buffer
-   * addresses are checked (see the header). Interrupt.
+   * addresses are checked (see the header). Context: irq.
    */
   afterFill(index: number): void {
     if (this.fillCt < 0) return; // the card did not refill (the BE is not started in the card)
@@ -452,7 +453,7 @@ export class I2sDmaDriver implements BeDriver {
     this.checkMoved(index, c1);
   }
 
-  /** Re-point a period buffer the defragmenter moved, once the DMA is not reading it (see the header). Interrupt. */
+  /** Re-point a period buffer the defragmenter moved, once the DMA is not reading it (see the header). Context: irq. */
   checkMoved(index: number, ct: number): void {
     for (let b = 0; b < 2; b++) {
       const a = E.getAddressOf(this.bufs[b], true);

@@ -16,6 +16,7 @@ import { I2SSRC, PLLI2SON, PLLI2SRDY, RCC_CFGR, RCC_CR, RCC_PLLCFGR, RCC_PLLI2SC
  * VCO input of the main PLL and PLLI2S (the F401 has one PLLM for both):
  * (PLLSRC ? HSE : HSI) / PLLM from RCC_PLLCFGR (PLLM bits 5:0, PLLSRC bit 22).
  * The Pico's HSE crystal is 8 MHz and Espruino sets PLLM = 8: 1 MHz.
+ * Context: main.
  */
 export function vcoInputHz(): number {
   const cfg = peek32(RCC_PLLCFGR);
@@ -29,10 +30,11 @@ export function vcoInputHz(): number {
  * (300, 200, 150, 100, 75, 50), so both I2S ports run from one PLL setting.
  */
 export const PLLI2S_R = 5;
+/** Context: main. */
 export function plli2sN(): number {
   return Math.round(384e6 / vcoInputHz());
 }
-/** I2SxCLK in Hz, from PLLI2S as startPllI2s() sets it. */
+/** I2SxCLK in Hz, from PLLI2S as startPllI2s() sets it. Context: main. */
 export function i2sClockHz(): number {
   return (vcoInputHz() * plli2sN()) / PLLI2S_R;
 }
@@ -44,7 +46,8 @@ const PLL_POLLS = 500;
  * Start PLLI2S (shared by SPI2 and SPI3) unless it already runs our
  * setting: "" or an error. `busy`: the name of another I2S port streaming
  * from PLLI2S now ("I2S3"), or "": a PLLI2S found at another setting is then
- * refused rather than reprogrammed under that port. Main loop only.
+ * refused rather than reprogrammed under that port.
+ * Context: main.
  */
 export function startPllI2s(busy: string): string {
   const n = plli2sN();
@@ -77,6 +80,7 @@ export function startPllI2s(busy: string): string {
  * The clock of the timers on APB2 (TIM1, TIM9-11), Hz: SYSCLK from the main
  * PLL / AHB prescaler / APB2 prescaler, doubled when the APB2 prescaler is
  * not 1 (RM0368 clock tree). On the Pico: 84 MHz. 0 when SYSCLK is not the PLL.
+ * Context: main.
  */
 export function apb2TimerClockHz(): number {
   const pll = peek32(RCC_PLLCFGR);
