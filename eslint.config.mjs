@@ -394,9 +394,8 @@ export default [
     },
   },
   {
-    // The firmware's own code says its context on every function. (drivers/
-    // and boards/ follow once their files carry the same tags.)
-    files: ["firmware/**/*.ts"],
+    // Every function of the firmware, its drivers and its boards says its context.
+    files: ["firmware/**/*.ts", "drivers/**/*.ts", "boards/**/*.ts"],
     ignores: ["**/*.d.ts", "firmware/native/mix-thumb2.ts"],
     rules: { "espruino/context-doc": "error" },
   },

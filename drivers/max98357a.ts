@@ -21,26 +21,26 @@ export class Max98357a implements CodecDriver {
     this.pin = sdMode;
   }
 
-  /** Release SD_MODE (open drain): the amplifier leaves shutdown. Main loop. */
+  /** Release SD_MODE (open drain): the amplifier leaves shutdown. Context: main. */
   startup(): string {
     pinMode(this.pin, "opendrain");
     digitalWrite(this.pin, 1);
     return "";
   }
 
-  /** A check only. Main loop. */
+  /** A check only. Context: main. */
   hwParams(params: StreamParams): string {
     // Datasheet: 8 kHz to 96 kHz, no MCLK needed.
     if (params.rate < 8000 || params.rate > 96000) return this.name + ": " + params.rate + " Hz: the MAX98357A takes 8000..96000 Hz";
     return "";
   }
 
-  /** Nothing to program. Main loop. */
+  /** Nothing to program. Context: main. */
   prepare(): string {
     return "";
   }
 
-  /** SD_MODE low: shutdown. Main loop. */
+  /** SD_MODE low: shutdown. Context: main. */
   shutdown(): void {
     digitalWrite(this.pin, 0);
   }

@@ -55,6 +55,7 @@ const MCLK_HZ = 12e6;
  * = 0 (250 fs), SR bits 5:2 from the datasheet's USB-mode table (DAC rate):
  * 0011 = 8 kHz (12 MHz / 1500), 0110 = 32 kHz (/375), 0000 = 48 kHz (/250).
  * 16 kHz has no entry in any WM8731 table. -1 for any other rate or MCLK.
+ * Context: main.
  */
 function srate(rate: number, mclkHz: number): number {
   if (mclkHz !== MCLK_HZ) return -1;
@@ -80,7 +81,7 @@ export class Wm8731 implements CodecDriver {
     this.setupDone = false;
   }
 
-  /** Write registers [reg, data, reg, data...]; "" or the NAK as an error. Main loop. */
+  /** Write registers [reg, data, reg, data...]; "" or the NAK as an error. Context: main. */
   write(pairs: number[]): string {
     const w = this.wiring;
     try {
@@ -93,7 +94,7 @@ export class Wm8731 implements CodecDriver {
     return "";
   }
 
-  /** MCLK on, I2C up, reset, then the playback setup with the outputs still off. Main loop. */
+  /** MCLK on, I2C up, reset, then the playback setup with the outputs still off. Context: main. */
   startup(): string {
     const err = this.mclk.enable();
     if (err) return this.name + ": MCLK: " + err;
@@ -111,7 +112,7 @@ export class Wm8731 implements CodecDriver {
     ]);
   }
 
-  /** A check only. Main loop. */
+  /** A check only. Context: main. */
   hwParams(params: StreamParams): string {
     if (srate(params.rate, this.mclk.hz) < 0) {
       return this.name + ": " + params.rate + " Hz: the WM8731 has no such rate with a " + this.mclk.hz / 1e6 + " MHz MCLK (8000, 32000, 48000 Hz at 12 MHz)";
@@ -119,14 +120,14 @@ export class Wm8731 implements CodecDriver {
     return "";
   }
 
-  /** Main loop. */
+  /** Context: main. */
   prepare(params: StreamParams): string {
     // ACTIVE off around the sampling-control change (datasheet advice),
     // then on, then the outputs.
     return this.write([R_ACTIVE, 0, R_SRATE, srate(params.rate, this.mclk.hz), R_ACTIVE, 1, R_PWR, PWR_DAC_ONLY]);
   }
 
-  /** Power off, then MCLK off. Main loop. */
+  /** Power off, then MCLK off. Context: main. */
   shutdown(): void {
     this.write([R_ACTIVE, 0, R_PWR, PWR_ALL_OFF]);
     this.mclk.disable();

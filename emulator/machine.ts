@@ -33,6 +33,7 @@ import {
   type SiteInfo,
 } from "./scripts.ts";
 import { JsVarStore, type ProcessMemory } from "./memory.ts";
+import { FUNCTIONAL_STATEMENT_COST_US } from "./cost-model.ts";
 
 // The parts' names, re-exported so callers keep importing them from here.
 export { DEFAULT_PINS } from "./pins.ts";
@@ -44,7 +45,12 @@ export type { ErrorLocation, ScriptRecord, SiteInfo } from "./scripts.ts";
 export interface MachineOptions {
   /** process.env.BOARD. Default "GENERIC". */
   board?: string;
-  /** Virtual CPU time per statement, microseconds. Default 20 (see the header comment of scheduler.ts). */
+  /**
+   * Virtual CPU time per statement, microseconds. Default: a nominal cost at
+   * which today's firmware keeps up (FUNCTIONAL_STATEMENT_COST_US), for
+   * boards whose CPU is not modelled; the Pico's board sets its calibrated
+   * cost (emulator/cost-model.ts, the header comment of scheduler.ts).
+   */
   statementCostUs?: number;
   /** Virtual time the idle loop spends dispatching one main-loop event (timeout, console line). Default: one statement. */
   dispatchCostUs?: number;
@@ -146,7 +152,7 @@ export class Machine implements MachineServices {
 
   constructor(options: MachineOptions = {}) {
     this.board = options.board ?? "GENERIC";
-    this.statementCostNs = Math.round((options.statementCostUs ?? 20) * 1000);
+    this.statementCostNs = Math.round((options.statementCostUs ?? FUNCTIONAL_STATEMENT_COST_US) * 1000);
     this.dispatchCostNs = Math.round((options.dispatchCostUs ?? this.statementCostNs / 1000) * 1000);
     this.jsVarTotal = options.jsVarTotal ?? 4096;
     this.jsVarBlockSize = options.jsVarBlockSize ?? 16;

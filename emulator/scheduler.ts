@@ -7,18 +7,28 @@
 // loop dispatches an event, and when the machine is idle and jumps to the next
 // event.
 //
-// Statement cost. Default 20 microseconds, for the Espruino Pico's STM32F401
-// at 84 MHz. The facts file measured the interpreter on a desktop x86 core at
-// about 1.9 us per iteration of an empty `for` loop (a loop iteration is a
-// handful of statement-level operations: test, update, body), and notes that
-// an 84 MHz microcontroller is one to two orders of magnitude slower: 19 to
-// 190 us per iteration. Espruino interprets straight from the source text, so
-// a typical firmware statement (a property walk, a call, an assignment) costs
-// about what a loop iteration does: 20 us sits at the fast end of that range,
-// which is the conservative choice for a race search (it packs the most
-// statements between two interrupts, not the fewest) and still makes
-// per-sample JavaScript at audio rates visibly impossible. Override with
-// MachineOptions.statementCostUs.
+// Statement cost. Measured, not guessed: emulator/cost-model.json, written
+// by `npm run calibrate` (scripts/lib/calibration.ts). The real Espruino 2v29
+// interpreter runs the firmware's own paths (a period with one FE, with two
+// mixed, a player refill, a routing update) under callgrind, which counts its
+// x86-64 instructions; a public timing of a loop on a Pico converts them to
+// Pico cycles (1.20 to 1.28 a counted instruction, at 84 MHz); and the
+// emulator counts its statements for the same work. A statement here then
+// costs about 300 to 520 us on a Pico, depending on the path and the end of
+// the calibration: several times a simple loop's statement (about 60 us),
+// because a minified firmware statement walks properties, calls functions
+// and often joins several source statements with commas. In a profile of
+// the period path, about a third of the instructions read the source text
+// (Espruino lexes a function's code each time it runs it), a quarter lock,
+// unlock and free JsVars, and a tenth look names up, scope by scope. The
+// emulator charges a nominal 20 us a statement, the figure used before the
+// calibration (FUNCTIONAL_STATEMENT_COST_US), on every board: at the
+// calibrated cost today's firmware does not keep up (npm run bench says by
+// how much), and an emulated board that only xruns shows nothing about
+// routing or races. The statements counted at the nominal cost are projected
+// onto the calibrated range wherever a CPU figure is reported (npm start's
+// summary, npm run bench). MachineOptions.statementCostUs overrides it
+// (npm start -- --statement-cost pessimistic runs at the calibrated cost).
 //
 // Preemption. Every statement of firmware code calls `__p(siteId)` first
 // (see preempt.ts). `__p` counts the statement, advances time, and when an

@@ -64,6 +64,12 @@ export interface Board {
   /** FE ring size in periods. */
   periods: number;
   /**
+   * The shortest period it can serve, milliseconds (default 4): its
+   * interrupt and the main loop's refill run once a period, and JavaScript
+   * on a microcontroller takes milliseconds for them.
+   */
+  minPeriodMs?: number;
+  /**
    * Install `handler` as the firmware's interrupt: a hardware-timer task
    * (EXEC), polling at the period rate or faster. Returns a one-line
    * description for READY and stats(). Context: main.

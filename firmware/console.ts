@@ -105,7 +105,7 @@ export function installConsole(card: Card, player: Player, info: ConsoleInfo): v
       fail("open", "the rate must be a whole number of Hz, e.g. open(\"" + fe.name + "\", 48000)");
       return;
     }
-    if (periodFrames !== undefined && (typeof periodFrames !== "number" || Math.floor(periodFrames) !== periodFrames)) {
+    if (periodFrames !== undefined && (typeof periodFrames !== "number" || Math.floor(periodFrames) !== periodFrames || periodFrames <= 0)) {
       fail("open", "the period must be a whole number of frames (" + MIN_PERIOD_FRAMES + " to " + MAX_PERIOD_FRAMES + "), or left out");
       return;
     }

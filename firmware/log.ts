@@ -27,6 +27,10 @@ export const enum Kind {
   TriggerDeferred = 10,
   TriggerReplayed = 11,
   HandlerError = 12,
+  /** A BE driver's refill ended after its DMA block began (n = frames already played from it). */
+  LateRefill = 13,
+  /** A DMA period buffer was found at a new address (E.defrag moved it; n = 1 if the DMA was reading it). */
+  BufferMoved = 14,
 }
 /** Kinds below this are races. */
 export const RACE_KINDS = 8;
@@ -44,6 +48,8 @@ export const KIND_NAMES = [
   "trigger-deferred",
   "trigger-replayed",
   "handler-error",
+  "late-refill",
+  "buffer-moved",
 ];
 
 /** Where a record was made: a fixed table so the interrupt stores a number. */
@@ -62,6 +68,8 @@ export const enum Site {
   Selftest = 11,
   LinkCount = 12,
   FeClose = 13,
+  /** A BE driver's own check (its poll, after a refill). */
+  BeDriver = 14,
 }
 export const SITE_NAMES = [
   "period-walk",
@@ -78,6 +86,7 @@ export const SITE_NAMES = [
   "selftest",
   "link-count",
   "fe-close",
+  "be-driver",
 ];
 
 const CAPACITY = 32;

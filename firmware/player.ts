@@ -5,7 +5,7 @@
 
 import type { Card } from "./dpcm/card";
 import { FeState, FrontEnd } from "./dpcm/dpcm";
-import { feClose, feCommitPeriod, feDrain, feOpen, fePrepare, feTrigger, feWritable, feWriteView, openRate } from "./dpcm/fe";
+import { defaultPeriodFrames, feClose, feCommitPeriod, feDrain, feOpen, fePrepare, feTrigger, feWritable, feWriteView, openRate } from "./dpcm/fe";
 import { Cmd } from "./pcm";
 import { Tone, makeTone, fillTone } from "./tone";
 
@@ -81,7 +81,7 @@ export class Player {
     // a frequency that rate cannot carry must leave the BEs untouched.
     const rate = opening ? openRate(card, fe) : fe.params.rate;
     if (typeof rate === "string") return rate;
-    const period = opening ? card.board.params.periodFrames : fe.params.periodFrames;
+    const period = opening ? defaultPeriodFrames(card, rate) : fe.params.periodFrames;
     const tone = makeTone(frequency, rate, TONE_AMPLITUDE, period, 4 * period);
     if (typeof tone === "string") return fe.name + ": " + tone;
     if (opening) {
@@ -113,6 +113,12 @@ export class Player {
       const fe = voice.fe;
       if (!voice.tone) continue;
       if (fe.state === FeState.Xrun && !fe.updating) {
+        // A timed tone with nothing left to write is over: an xrun after its
+        // last period ends it (START would be refused: nothing written).
+        if (voice.remaining === 0) {
+          this.stop(fe);
+          continue;
+        }
         voice.recoveries++;
         this.start(voice);
       } else if (fe.state === FeState.Running) {

@@ -28,6 +28,8 @@ function scratchCard(): Card {
     ],
     params: PARAMS,
     periods: 2,
+    // Scratch objects driven by hand: no real-time period to keep.
+    minPeriodMs: 0,
     startInterrupt: function () {
       return "";
     },

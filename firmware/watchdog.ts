@@ -7,6 +7,7 @@
 import type { Card } from "./dpcm/card";
 import { BeState } from "./dpcm/dpcm";
 import { irq } from "./irq";
+import { Cmd } from "./pcm";
 import { Kind, Site, record } from "./log";
 
 /** Periods a started BE may miss before it is reported. */
@@ -23,6 +24,8 @@ export class Watchdog {
   interrupt: string;
   /** Per BE: periods seen at the last check, getTime() of the last progress, whether a WARN is out. */
   seenPeriods: Float64Array;
+  /** Per BE: hardware starts, releases and resumes seen at the last check: a (re)start restarts its clock. */
+  seenStarts: Float64Array;
   progressAt: Float64Array;
   warned: Uint8Array;
   seenRuns: number;
@@ -34,6 +37,7 @@ export class Watchdog {
     this.interrupt = interrupt;
     const n = card.bes.length;
     this.seenPeriods = new Float64Array(n);
+    this.seenStarts = new Float64Array(n);
     this.progressAt = new Float64Array(n);
     this.warned = new Uint8Array(n);
     this.seenRuns = irq.handlerRuns;
@@ -77,6 +81,14 @@ export class Watchdog {
         this.progressAt[b] = now;
         this.seenPeriods[b] = be.periods;
         this.warned[b] = 0;
+        continue;
+      }
+      // Started (or released, resumed) since the last check: periods are owed from then, not before.
+      const starts = be.hwTriggers[Cmd.Start] + be.hwTriggers[Cmd.PauseRelease] + be.hwTriggers[Cmd.Resume];
+      if (starts !== this.seenStarts[b]) {
+        this.seenStarts[b] = starts;
+        this.seenPeriods[b] = be.periods;
+        this.progressAt[b] = now;
         continue;
       }
       if (be.periods !== this.seenPeriods[b]) {

@@ -1,39 +1,193 @@
-// npm run bench: figures, not pass/fail. Deterministic counts (statements in
-// the interrupt handler, statements with the handler masked) are the main
-// measure; wall time appears only as emulator speed (virtual seconds per
-// wall second) and is a ratio within this run.
+// npm run bench: figures and a verdict, not pass/fail. Deterministic counts
+// come first: statements in the interrupt handler and in the main loop's
+// audio work, as the emulator counts them, and the native code's cycles.
+// CPU load on a Pico is projected from those counts with the cost model's
+// two ends (emulator/cost-model.json, npm run calibrate). Wall time appears
+// only as emulator speed (virtual seconds per wall second), a ratio within
+// this run.
 
 import { loadBundleFile } from "../emulator/load-bundle.ts";
 import { createEmulatedBoard } from "../emulator/boards/registry.ts";
+import { createGenericMachine } from "../emulator/boards/generic.ts";
+import type { Machine } from "../emulator/machine.ts";
+import { PICO_STATEMENT_COST_US, type Range } from "../emulator/cost-model.ts";
 import { demoScript, runSession } from "./lib/session.ts";
 import { runRealBench } from "./lib/bench-real.ts";
+
+/**
+ * The statement cost of the counting runs, us: small enough that the
+ * firmware never runs short of time, so the counts are the work it asks for
+ * (at a Pico's cost it may not keep up, and then does less). Loads at the
+ * model's ends are projected from these counts.
+ */
+const COUNT_COST_US = 1;
+
+/**
+ * Verdict thresholds on the longest period's total load (interrupt plus
+ * audio work) at the pessimistic end. Below 50%: fits with headroom (room
+ * for a second stream, console commands, log printing and garbage
+ * collection in the same period). Below 80%: tight (it runs, but a console
+ * command or a burst of log lines in a busy period delays the refill past
+ * the ring's slack). From 80%: does not fit (above 100% it cannot keep up at
+ * all; between, the rest of the main loop starves).
+ */
+const HEADROOM = 0.5;
+const TIGHT = 0.8;
 
 interface IrqView {
   masked: boolean;
   inHandler: boolean;
+  handler: () => void;
+}
+
+interface DpcmView {
+  irq: IrqView;
+  player: { service: () => void };
+  card: { bes: { periods: number }[] };
+}
+
+/** One period-long window of the load meter: counts, not times. */
+interface LoadWindow {
+  spanNs: number;
+  /** Statements in the timer task (the interrupt), all of them. */
+  irqStatements: number;
+  /** Native code time in the handler (the mixer's cycles), ns. */
+  irqNativeNs: number;
+  /** Statements of the main loop's audio work (the player's service), interrupts inside it excluded. */
+  audioStatements: number;
+  audioNativeNs: number;
+}
+
+/** Load shares (0..1, may exceed 1: demand, not what a board could do) at one statement cost. */
+interface Load {
+  irqAvg: number;
+  irqMax: number;
+  audioAvg: number;
+  audioMax: number;
+  totalMax: number;
+}
+
+/**
+ * The firmware's load meter (firmware/load.ts) redone from the host with
+ * counts: wraps DPCM.irq.handler and DPCM.player.service (host functions:
+ * no statements, no virtual time) and closes a window at the first service
+ * call a period after the last, as the firmware does.
+ */
+class LoadProbe {
+  readonly windows: LoadWindow[] = [];
+  private irqNativeNs = 0;
+  private audioStatements = 0;
+  private audioNativeNs = 0;
+  private windowStartNs: number;
+  private irqStatementsAtStart: number;
+  private irqNativeAtStart = 0;
+
+  constructor(
+    private readonly machine: Machine,
+    private readonly periodNs: number,
+  ) {
+    const dpcm = machine.global.DPCM as DpcmView;
+    const costNs = machine.statementCostNs;
+    const handler = dpcm.irq.handler;
+    dpcm.irq.handler = () => {
+      const t = machine.nowNs;
+      const s = machine.statements;
+      handler();
+      this.irqNativeNs += machine.nowNs - t - (machine.statements - s) * costNs;
+    };
+    const player = dpcm.player;
+    const service = player.service;
+    player.service = () => {
+      this.close();
+      const t = machine.nowNs;
+      const s = machine.statements;
+      const is = machine.stats.interruptStatements;
+      const ins = this.irqNativeNs;
+      service.call(player);
+      const irqStatements = machine.stats.interruptStatements - is;
+      const statements = machine.statements - s - irqStatements;
+      this.audioStatements += statements;
+      this.audioNativeNs += machine.nowNs - t - (machine.statements - s) * costNs - (this.irqNativeNs - ins);
+    };
+    this.windowStartNs = machine.nowNs;
+    this.irqStatementsAtStart = machine.stats.interruptStatements;
+  }
+
+  /** Forget the windows so far (warm-up) and start a new one now. */
+  restart(): void {
+    this.windows.length = 0;
+    this.open();
+  }
+
+  private open(): void {
+    this.windowStartNs = this.machine.nowNs;
+    this.irqStatementsAtStart = this.machine.stats.interruptStatements;
+    this.irqNativeAtStart = this.irqNativeNs;
+    this.audioStatements = 0;
+    this.audioNativeNs = 0;
+  }
+
+  private close(): void {
+    const span = this.machine.nowNs - this.windowStartNs;
+    if (span < this.periodNs) return;
+    this.windows.push({
+      spanNs: span,
+      irqStatements: this.machine.stats.interruptStatements - this.irqStatementsAtStart,
+      irqNativeNs: this.irqNativeNs - this.irqNativeAtStart,
+      audioStatements: this.audioStatements,
+      audioNativeNs: this.audioNativeNs,
+    });
+    this.open();
+  }
+
+  /** The load at `costUs` microseconds a statement. */
+  loadAt(costUs: number): Load {
+    const c = costUs * 1000;
+    let span = 0;
+    let irq = 0;
+    let audio = 0;
+    const load: Load = { irqAvg: 0, irqMax: 0, audioAvg: 0, audioMax: 0, totalMax: 0 };
+    for (const w of this.windows) {
+      const i = w.irqStatements * c + w.irqNativeNs;
+      const a = w.audioStatements * c + w.audioNativeNs;
+      span += w.spanNs;
+      irq += i;
+      audio += a;
+      load.irqMax = Math.max(load.irqMax, i / w.spanNs);
+      load.audioMax = Math.max(load.audioMax, a / w.spanNs);
+      load.totalMax = Math.max(load.totalMax, (i + a) / w.spanNs);
+    }
+    load.irqAvg = span > 0 ? irq / span : 0;
+    load.audioAvg = span > 0 ? audio / span : 0;
+    return load;
+  }
 }
 
 interface ScaleFigures {
-  links: number;
-  fes: number;
-  bes: number;
+  label: string;
   periods: number;
   handlerStatementsPerPeriod: number;
   longestHandlerRun: number;
   longestMaskedMain: number;
   maskedSections: number;
+  probe: LoadProbe;
 }
+
+/** The bench board's stream: 128 frames at 8 kHz. */
+const BENCH_PERIOD_NS = (128 / 8000) * 1e9;
 
 /**
  * Route `fes` front ends each to `bes` sinks of the bench board and play a
- * tone on each: count the handler's statements per completed period in the
- * steady state, then reroute one link off and on every 25 ms and find the
- * longest run of main-loop statements with the handler masked.
+ * tone on each, on the Pico's CPU as the firmware sees it (BOARD PICO_R1_3:
+ * the native mixer; 5100 JsVars) with the sinks clocked by the timer task:
+ * count the handler's statements per completed period in the steady state,
+ * then reroute one link off and on every 25 ms and find the longest run of
+ * main-loop statements with the handler masked. The load probe runs
+ * throughout, after a 0.1 s warm-up.
  */
 async function measureScaling(fes: number, bes: number): Promise<ScaleFigures> {
-  const board = await createEmulatedBoard("generic", {});
+  const { machine } = createGenericMachine({ board: "PICO_R1_3", jsVarTotal: 5100, statementCostUs: COUNT_COST_US });
   const bundle = "dist/bench.js";
-  const { machine } = board;
   const loaded = loadBundleFile(machine, bundle);
   if (!loaded.ok) throw new Error(`${bundle}: ${loaded.message}`);
   machine.runFor(0.05);
@@ -41,8 +195,11 @@ async function measureScaling(fes: number, bes: number): Promise<ScaleFigures> {
     for (let b = 0; b < bes; b++) machine.console.type(`route("f${f}", "s${b}", true)`);
     machine.console.type(`play("f${f}", ${300 + 50 * f})`);
   }
+  const probe = new LoadProbe(machine, BENCH_PERIOD_NS);
   machine.runFor(0.1);
-  const irq = (machine.global.DPCM as { irq: IrqView }).irq;
+  probe.restart();
+  const dpcm = machine.global.DPCM as DpcmView;
+  const irq = dpcm.irq;
   let inSection = 0;
   let longestMasked = 0;
   let sections = 0;
@@ -64,10 +221,10 @@ async function measureScaling(fes: number, bes: number): Promise<ScaleFigures> {
   };
   // Steady state: the handler's cost per completed period.
   const before = machine.stats;
-  const periodsBefore = periodsOf(machine.global.DPCM);
+  const periodsBefore = periodsOf(dpcm);
   machine.runFor(0.5);
   const steady = machine.stats;
-  const periods = periodsOf(machine.global.DPCM) - periodsBefore;
+  const periods = periodsOf(dpcm) - periodsBefore;
   // Reroutes: one link off and on every 25 ms, while every tone plays.
   for (let i = 0; i < 20; i++) {
     machine.console.type(`route("f0", "s0", false)`);
@@ -76,25 +233,68 @@ async function measureScaling(fes: number, bes: number): Promise<ScaleFigures> {
     machine.runFor(0.025);
   }
   machine.onStatement = null;
+  const failed = machine.console.lines().filter((l) => /^ERROR |^Uncaught /.test(l));
+  if (failed.length) throw new Error(`${fes}x${bes}: the firmware reported ${failed[0]}`);
   return {
-    links: fes * bes,
-    fes,
-    bes,
+    label: `${fes * bes} link${fes * bes > 1 ? "s" : ""} ${fes}x${bes}`,
     periods,
     handlerStatementsPerPeriod: (steady.interruptStatements - before.interruptStatements) / Math.max(1, periods),
     longestHandlerRun: longestHandler,
     longestMaskedMain: longestMasked,
     maskedSections: sections,
+    probe,
   };
 }
 
-function periodsOf(dpcm: unknown): number {
-  const bes = (dpcm as { card: { bes: { periods: number }[] } }).card.bes;
-  return bes.reduce((n, be) => n + be.periods, 0);
+function periodsOf(dpcm: DpcmView): number {
+  return dpcm.card.bes.reduce((n, be) => n + be.periods, 0);
+}
+
+/** The npm start demo on the emulated Pico board, with the load probe from READY on. */
+async function measureDemo(): Promise<LoadProbe> {
+  let probe: LoadProbe | null = null;
+  const result = await runSession({
+    board: "pico-wm8731",
+    steps: demoScript("pico-wm8731", 440),
+    machine: { statementCostUs: COUNT_COST_US },
+    prepare: (machine) => {
+      const off = machine.console.onData((text) => {
+        if (!probe && /READY /.test(text)) {
+          probe = new LoadProbe(machine, BENCH_PERIOD_NS);
+          off();
+        }
+      });
+    },
+  });
+  if (!probe) throw new Error("the demo never printed READY");
+  if (result.errors.length) throw new Error(`the demo reported ${result.errors[0]}`);
+  return probe;
+}
+
+function verdict(totalMax: number): string {
+  if (totalMax < HEADROOM) return "fits with headroom";
+  if (totalMax < TIGHT) return "tight";
+  return "does not fit";
+}
+
+const pct = (x: number) => `${(x * 100).toFixed(0)}%`;
+
+function loadRows(label: string, probe: LoadProbe, cost: Range): string[] {
+  const rows: string[] = [];
+  for (const end of ["optimistic", "pessimistic"] as const) {
+    const l = probe.loadAt(cost[end]);
+    rows.push(
+      `${(end === "optimistic" ? label : "").padEnd(16)} ${end.padEnd(11)} ${String(cost[end]).padStart(6)}  ` +
+        `${pct(l.irqAvg).padStart(7)} ${pct(l.irqMax).padStart(7)}  ${pct(l.audioAvg).padStart(9)} ${pct(l.audioMax).padStart(9)}  ` +
+        `${pct(l.totalMax).padStart(9)}  ${end === "pessimistic" ? verdict(l.totalMax) : ""}`,
+    );
+  }
+  return rows;
 }
 
 async function main(): Promise<void> {
   const p = (s: string) => process.stdout.write(s + "\n");
+  const cost = PICO_STATEMENT_COST_US;
   p("== emulator speed: the npm start demo, preemption calls on (virtual s per wall s)");
   p("   cold = the first run in this process (includes V8 warm-up); warm = median of the next 5");
   for (const name of (process.env.BENCH_BOARDS ?? "pico-wm8731,generic").split(",") as ("pico-wm8731" | "generic")[]) {
@@ -115,8 +315,9 @@ async function main(): Promise<void> {
     p(`${name.padEnd(12)} ${cold}; warm ${warm.toFixed(1)}x real time`);
   }
   p("");
-  p("== interrupt path and critical sections vs links (bench board, statements)");
+  p("== interrupt path and critical sections vs links (bench board on the Pico's CPU, statements)");
   p("links  FExBE  handler stmts/period  longest handler run  longest masked section  sections");
+  const measured: { label: string; probe: LoadProbe }[] = [];
   for (const shape of [
     [1, 1],
     [1, 4],
@@ -124,11 +325,21 @@ async function main(): Promise<void> {
     [4, 4],
   ] as const) {
     const f = await measureScaling(shape[0], shape[1]);
+    measured.push(f);
     p(
-      `${String(f.links).padStart(5)}  ${f.fes}x${f.bes}  ${f.handlerStatementsPerPeriod.toFixed(1).padStart(20)}  ` +
+      `${String(shape[0] * shape[1]).padStart(5)}  ${shape[0]}x${shape[1]}  ${f.handlerStatementsPerPeriod.toFixed(1).padStart(20)}  ` +
         `${String(f.longestHandlerRun).padStart(19)}  ${String(f.longestMaskedMain).padStart(22)}  ${String(f.maskedSections).padStart(8)}`,
     );
   }
+  measured.push({ label: "demo (Pico)", probe: await measureDemo() });
+  p("");
+  p(`== CPU load on a Pico per 16 ms period (128 frames at 8 kHz): the runs above and the npm start demo, counted at ${COUNT_COST_US} us a statement`);
+  p("   (so the firmware keeps up) and projected: average over the run (steady state, then reroutes), max of any period");
+  p(`   statement cost from emulator/cost-model.json (npm run calibrate): ${cost.optimistic} us (optimistic) to ${cost.pessimistic} us (pessimistic);`);
+  p("   native mixing at its cycle count. Shares above 100% are demand a Pico cannot meet. Verdict at the pessimistic end, on the");
+  p(`   longest period's total: below ${pct(HEADROOM)} fits with headroom, below ${pct(TIGHT)} tight, else does not fit.`);
+  p("configuration    end         us/stmt  irq avg irq max  audio avg audio max  total max  verdict");
+  for (const m of measured) for (const row of loadRows(m.label, m.probe, cost)) p(row);
 }
 
 await main();

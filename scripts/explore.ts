@@ -1,22 +1,26 @@
-// npm run explore: the race explorer. Runs the historical DPCM race
-// scenarios on an emulated board, firing the period interrupt at chosen
-// statement boundaries of each scenario's window: every single boundary, then
-// pairs (all, or a bounded subset), then seeded random schedules; in safe and
-// unsafe mode. Reports what the firmware's race detectors found, where each
-// first finding's interrupt landed (TypeScript file and line), and its log.
+// npm run explore: the race explorer. Runs race scenarios (scenarios/*.json,
+// or files given with --scenario-file) on an emulated board, placing events
+// at chosen statement boundaries of each scenario's window (the period
+// interrupt, and on the Pico a DMA block end or an I2C NAK): every single
+// boundary, then pairs (all, or a bounded subset), then seeded random
+// schedules; in the modes each scenario names. Reports what the firmware's
+// race detectors, the register models and the hardware checks found, where
+// each first finding's events landed (TypeScript file and line), and its log.
 // --replay runs one schedule alone (same serial log, byte for byte) and
 // --trace exports it as Chrome trace-event JSON for Perfetto.
 //
-// Exit status: 0 when safe mode has no finding and every unsafe scenario
-// found its race (or a replay ran); 1 otherwise; 2 for bad arguments.
-// See ARCHITECTURE.md, "The race explorer".
+// Exit status: 0 when every mode of every scenario showed what it expects
+// (or a replay ran); 1 otherwise; 2 for bad arguments or a bad scenario file.
+// See ARCHITECTURE.md, "The race explorer" and "Scenario files".
 
 import { createRequire } from "node:module";
 import { existsSync, statSync, writeFileSync } from "node:fs";
 import { dirname, resolve } from "node:path";
 import { Command, InvalidArgumentError } from "commander";
-import { SCENARIOS, findScenario, MODES, type Mode, type Scenario } from "./lib/explorer/scenarios.ts";
-import { EXPLORER_BOARDS, loadBoardRig, runSchedule, windowLog, type BoardRig } from "./lib/explorer/runner.ts";
+import {
+  SCENARIOS, checkUnique, findScenario, loadScenarioFile, scenarioName, MODES, type Mode, type Scenario,
+} from "./lib/explorer/scenarios.ts";
+import { EXPLORER_BOARDS, loadBoardRig, runSchedule, unsupported, windowLog, type BoardRig } from "./lib/explorer/runner.ts";
 import { searchScenario, type SearchReport } from "./lib/explorer/search.ts";
 import { parseSchedule, formatSchedule } from "./lib/explorer/schedule.ts";
 import { formatReplay, formatSummary, summaryJson, verdictProblems } from "./lib/explorer/report.ts";
@@ -39,11 +43,13 @@ const defaultBoard = existsSync("dist/pico-wm8731.js") || existsSync("boards/pic
 const program = new Command()
   .name("npm run explore --")
   .description(
-    "Search the statement boundaries of the DPCM race scenarios for races: fire the period interrupt at every\n" +
-      "single boundary of each scenario's window, then at pairs, then at seeded random schedules, in safe and unsafe mode.",
+    "Search the statement boundaries of race scenarios: place the period interrupt (and on the Pico a DMA block end\n" +
+      "or an I2C NAK) at every single boundary of each scenario's window, then at pairs, then at seeded random\n" +
+      "schedules, in the modes the scenario names. Scenarios are JSON files (ARCHITECTURE.md, \"Scenario files\").",
   )
-  .option("--scenario <which>", `1-4, a name (${SCENARIOS.map((s) => s.key).join(", ")}) or all`, "all")
-  .option("--mode <mode>", "safe, unsafe or both", "both")
+  .option("--scenario <which>", `a number, a key (${SCENARIOS.map((s) => s.key).join(", ")}) or all`, "all")
+  .option("--scenario-file <path...>", "scenario file(s) to run (then only these, unless --scenario says otherwise)")
+  .option("--mode <mode>", "safe, unsafe or both (each scenario runs the modes it names)", "both")
   .option("--board <name>", `emulated board (${EXPLORER_BOARDS.join(", ")})`, defaultBoard)
   .option("--pairs <limit>", 'pair schedules per scenario and mode: a limit, "all" or 0 to skip', count("--pairs", true), 1000)
   .option("--random <count>", "seeded random schedules per scenario and mode (0 to skip)", count("--random", false), 200)
@@ -58,6 +64,7 @@ const program = new Command()
 
 interface Options {
   scenario: string;
+  scenarioFile?: string[];
   mode: string;
   board: string;
   pairs: number;
@@ -128,11 +135,26 @@ function progressReporter(): ((phase: string, done: number, total: number) => vo
   return report;
 }
 
-async function replay(rig: BoardRig, text: string): Promise<void> {
-  const schedule = parseSchedule(text);
+/** The built-in scenarios and those of --scenario-file (a bad file is a usage error naming the file, line and field). */
+function knownScenarios(): { all: Scenario[]; fromFiles: Scenario[] } {
+  let fromFiles: Scenario[] = [];
+  try {
+    fromFiles = (opts.scenarioFile ?? []).map((f) => loadScenarioFile(f));
+    const all = checkUnique([...SCENARIOS.filter((s) => !fromFiles.some((f) => f.key === s.key || (f.id !== null && f.id === s.id))), ...fromFiles]);
+    return { all, fromFiles };
+  } catch (e) {
+    usage((e as Error).message);
+  }
+}
+
+async function replay(rig: BoardRig, text: string, scenarios: Scenario[]): Promise<void> {
+  const schedule = parseSchedule(text, scenarios);
+  const why = unsupported(rig, schedule.scenario);
+  if (why) usage(`scenario ${schedule.scenario.key} does not run on ${rig.name}: ${why}`);
+  if (!schedule.scenario.expect[schedule.mode]) usage(`scenario ${schedule.scenario.key} has no ${schedule.mode} mode`);
   const trace = opts.trace ? new TraceRecorder(`dpcm-espruino ${rig.name} (emulated): ${text}`) : null;
-  const result = await runSchedule(rig, schedule.scenario, schedule.mode, schedule.boundaries, { trace });
-  const name = formatSchedule(schedule.scenario, schedule.mode, schedule.boundaries, rig.name);
+  const result = await runSchedule(rig, schedule.scenario, schedule.mode, schedule.events, { trace });
+  const name = formatSchedule(schedule.scenario, schedule.mode, schedule.events, rig.name);
   if (trace && opts.trace) {
     try {
       writeFileSync(
@@ -154,12 +176,14 @@ async function replay(rig: BoardRig, text: string): Promise<void> {
   }
 }
 
-async function search(rig: BoardRig): Promise<void> {
+async function search(rig: BoardRig, known: { all: Scenario[]; fromFiles: Scenario[] }): Promise<void> {
   let scenarios: Scenario[];
-  if (opts.scenario === "all") scenarios = [...SCENARIOS];
+  const named = program.getOptionValueSource("scenario") === "cli";
+  if (known.fromFiles.length > 0 && !named) scenarios = known.fromFiles;
+  else if (opts.scenario === "all") scenarios = known.all;
   else {
-    const s = findScenario(opts.scenario);
-    if (!s) usage(`no scenario "${opts.scenario}" (1-4, ${SCENARIOS.map((x) => x.key).join(", ")}, all)`);
+    const s = findScenario(opts.scenario, known.all);
+    if (!s) usage(`no scenario "${opts.scenario}" (${known.all.map((x) => scenarioName(x) + " " + x.key).join(", ")}, all)`);
     scenarios = [s];
   }
   let modes: Mode[];
@@ -171,28 +195,40 @@ async function search(rig: BoardRig): Promise<void> {
   const progress = progressReporter();
   const started = performance.now();
   const reports: SearchReport[] = [];
+  const skipped: { scenario: string; reason: string }[] = [];
   try {
     for (const scenario of scenarios) {
+      const why = unsupported(rig, scenario);
+      if (why) {
+        skipped.push({ scenario: `${scenarioName(scenario)} ${scenario.key}`, reason: why });
+        continue;
+      }
       for (const mode of modes) {
+        if (!scenario.expect[mode]) continue;
         reports.push(await searchScenario(rig, scenario, mode, { pairs: opts.pairs, random: opts.random, seed: opts.seed, onProgress: progress }));
       }
     }
   } finally {
     progress.stop();
   }
-  const summary = { board: rig.name, bundle: rig.bundlePath, reports, wallSeconds: (performance.now() - started) / 1000 };
+  const summary = { board: rig.name, bundle: rig.bundlePath, reports, skipped, wallSeconds: (performance.now() - started) / 1000 };
   if (opts.json) process.stdout.write(JSON.stringify(summaryJson(summary), null, 2) + "\n");
   else {
     const header =
-      `race explorer: board ${rig.name} (${rig.bundlePath}), ${scenarios.length} scenario(s) x ${modes.join("+")}, ` +
-      `pairs ${opts.pairs === Infinity ? "all" : "<= " + opts.pairs}, random ${opts.random} (seed ${opts.seed})`;
+      `race explorer: board ${rig.name} (${rig.bundlePath}), ${scenarios.length} scenario(s), modes ${modes.join("+")}, ` +
+      `pairs ${opts.pairs === Infinity ? "all" : "<= " + opts.pairs} per event kind, random ${opts.random} (seed ${opts.seed})`;
     process.stdout.write(header + "\n" + formatSummary(summary) + "\n");
+  }
+  if (reports.length === 0) {
+    process.stderr.write(`npm run explore: nothing ran on ${rig.name}: ${skipped.map((k) => `${k.scenario}: ${k.reason}`).join("; ") || "no mode asked for"}\n`);
+    process.exitCode = 1;
   }
   if (verdictProblems(reports).length > 0) process.exitCode = 1;
 }
 
 async function main(): Promise<void> {
   let board = opts.board;
+  const known = knownScenarios();
   if (opts.trace) {
     // Refuse before a run that could not be saved: a clear message, not a stack.
     const dir = dirname(resolve(opts.trace));
@@ -201,7 +237,7 @@ async function main(): Promise<void> {
   if (opts.replay) {
     let named: string | null;
     try {
-      named = parseSchedule(opts.replay).board;
+      named = parseSchedule(opts.replay, known.all).board;
     } catch (e) {
       usage((e as Error).message);
     }
@@ -223,8 +259,8 @@ async function main(): Promise<void> {
   } catch (e) {
     usage((e as Error).message);
   }
-  if (opts.replay) await replay(rig, opts.replay);
-  else await search(rig);
+  if (opts.replay) await replay(rig, opts.replay, known.all);
+  else await search(rig, known);
 }
 
 main().catch((e: unknown) => {

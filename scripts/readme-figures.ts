@@ -2,6 +2,7 @@
 // build, so its figures cannot drift:
 //   <!-- generated:start-options -->  npm start's options table (scripts/lib/start-options.ts)
 //   <!-- generated:bundle-sizes -->   the minified size of each board's bundle (dist/, after npm run build)
+//   <!-- generated:cost-model -->     the calibrated statement cost (emulator/cost-model.json)
 //   <!-- generated:explorer-time -->  how long the default explorer search took (--explorer: runs it, minutes)
 //   <!-- generated:memory -->         JsVars in use, measured on the real interpreter (--memory: runs it,
 //                                     seconds; needs the stock build, scripts/lib/real-espruino.ts)
@@ -12,6 +13,7 @@
 import { execFileSync } from "node:child_process";
 import { existsSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { startProgram } from "./lib/start-options.ts";
+import { COST_MODEL } from "../emulator/cost-model.ts";
 import { memoryFigures, type BundleMemory } from "./lib/bench-real.ts";
 import { findEspruino } from "./lib/real-espruino.ts";
 
@@ -42,6 +44,15 @@ export function bundleSizesText(sizes: Record<string, number>): string {
   return `Bundle sizes (minified, \`npm run build\` prints them in bytes): ${parts.join(", ")}.`;
 }
 
+/** The calibrated cost a statement, as README states it (emulator/cost-model.json, npm run calibrate). */
+export function costModelText(): string {
+  const c = COST_MODEL.statementCostUs;
+  return (
+    `Calibrated ${COST_MODEL.date} on the real Espruino 2v29 interpreter: ${c.optimistic} to ${c.pessimistic} microseconds ` +
+    `a statement on a Pico (${COST_MODEL.workloads.length} code paths of the firmware, both ends of the cycles-per-instruction calibration).`
+  );
+}
+
 /** The text between `<!-- generated:NAME -->` and the next `<!-- /generated -->`, or null. */
 export function generatedBlock(text: string, name: string): string | null {
   const m = new RegExp(`<!-- generated:${name} -->\\n([\\s\\S]*?)<!-- /generated -->`).exec(text);
@@ -57,10 +68,11 @@ function replaceBlock(text: string, name: string, body: string): string {
 function explorerTime(): string {
   const started = new Date();
   const out = execFileSync(process.execPath, ["--import", "tsx", "scripts/explore.ts", "--json", "--no-progress"], { encoding: "utf8", maxBuffer: 1 << 28 });
-  const run = JSON.parse(out) as { board: string; wallSeconds: number; reports: Array<{ total: { schedules: number } }> };
+  const run = JSON.parse(out) as { board: string; wallSeconds: number; reports: Array<{ total: { schedules: number }; scenario: { key: string } }> };
   const schedules = run.reports.reduce((n, r) => n + r.total.schedules, 0);
+  const scenarios = new Set(run.reports.map((r) => r.scenario.key)).size;
   return (
-    `The default search (\`npm run explore\`: four scenarios, both modes, on ${run.board}) ran ${schedules.toLocaleString("en")} schedules ` +
+    `The default search (\`npm run explore\`: ${scenarios} scenarios, the modes each names, on ${run.board}) ran ${schedules.toLocaleString("en")} schedules ` +
     `in ${Math.round(run.wallSeconds)} s (measured ${started.toISOString().slice(0, 10)} by \`npm run readme -- --explorer\`, one process on a 2-core machine).`
   );
 }
@@ -97,6 +109,7 @@ async function main(): Promise<void> {
   const before = text;
   text = replaceBlock(text, "start-options", optionsTable());
   text = replaceBlock(text, "bundle-sizes", bundleSizesText(bundleSizes()));
+  text = replaceBlock(text, "cost-model", costModelText());
   if (process.argv.includes("--explorer")) text = replaceBlock(text, "explorer-time", explorerTime());
   if (process.argv.includes("--memory")) {
     const stock = findEspruino("stock");

@@ -1,5 +1,7 @@
 // The Pico bundle on its emulator, end to end: what each output really
 // played, measured from the recordings the codec and amplifier models keep.
+// At the nominal statement cost (FUNCTIONAL): these test what the firmware
+// does; whether a Pico has the time is npm run bench's verdict.
 
 import { test, before } from "node:test";
 import assert from "node:assert/strict";
@@ -8,6 +10,9 @@ import { existsSync } from "node:fs";
 import { runSession, demoScript, parseScript, type SessionResult } from "../scripts/lib/session.ts";
 import { channel, dominantFrequency, firstSound, gaps } from "../emulator/analysis.ts";
 import type { OutputRecorder } from "../emulator/hardware.ts";
+import { FUNCTIONAL_STATEMENT_COST_US } from "../emulator/cost-model.ts";
+
+const FUNCTIONAL = { statementCostUs: FUNCTIONAL_STATEMENT_COST_US };
 
 const PERIOD_FRAMES = 128;
 const RATE = 8000;
@@ -39,7 +44,7 @@ function feStat(result: SessionResult, fe: string, key: string): number {
 }
 
 test("the demo: the tone measured on each output is within 1 Hz, with no xrun, race, fault or gap", async () => {
-  const result = await runSession({ board: "pico-wm8731", steps: demoScript("pico-wm8731", 440) });
+  const result = await runSession({ board: "pico-wm8731", machine: FUNCTIONAL, steps: demoScript("pico-wm8731", 440) });
   assert.deepEqual(result.board.machine.faults, []);
   assert.equal(result.xruns, 0);
   assert.equal(result.races.size, 0, [...result.races.keys()].join(","));
@@ -56,6 +61,7 @@ test("the demo: the tone measured on each output is within 1 Hz, with no xrun, r
 test("a different tone is measured within 1 Hz too (the rate comes from the I2S registers)", async () => {
   const result = await runSession({
     board: "pico-wm8731",
+    machine: FUNCTIONAL,
     steps: parseScript(`
       0 route("media", "codec", true)
       0 play("media", 1000)
@@ -69,6 +75,7 @@ test("a different tone is measured within 1 Hz too (the rate comes from the I2S 
 test("frame accounting is exact: a timed tone is played completely on each output routed to it", async () => {
   const result = await runSession({
     board: "pico-wm8731",
+    machine: FUNCTIONAL,
     steps: parseScript(`
       0 route("media", "codec", true)
       0 route("media", "spk", true)
@@ -95,6 +102,7 @@ test("frame accounting is exact: a timed tone is played completely on each outpu
 test("bad console input gets its error, changes nothing, and audio continues", async () => {
   const result = await runSession({
     board: "pico-wm8731",
+    machine: FUNCTIONAL,
     steps: parseScript(`
       0 route("media", "codec", true)
       0 play("media", 440)
@@ -119,12 +127,12 @@ test("bad console input gets its error, changes nothing, and audio continues", a
 
 test("a codec that does not answer on I2C gives a clear error and the speaker keeps playing", async () => {
   const { createEmulatedBoard } = await import("../emulator/boards/registry.ts");
-  const probe = await createEmulatedBoard("pico-wm8731");
+  const probe = await createEmulatedBoard("pico-wm8731", FUNCTIONAL);
   const codecAddress = 0x1a;
   assert.ok(probe.machine.i2c.I2C1.device(codecAddress), "the codec model sits at 0x1A on I2C1");
   const result = await runSession({
     board: "pico-wm8731",
-    machine: {},
+    machine: FUNCTIONAL,
     steps: parseScript(`
       0 route("media", "spk", true)
       0 play("media", 440)
@@ -146,7 +154,7 @@ test("a codec that does not answer on I2C gives a clear error and the speaker ke
 test("a live reroute reaches the new output within two periods and leaves the old one within two", async () => {
   const { createEmulatedBoard } = await import("../emulator/boards/registry.ts");
   const { loadBundleFile } = await import("../emulator/load-bundle.ts");
-  const board = await createEmulatedBoard("pico-wm8731");
+  const board = await createEmulatedBoard("pico-wm8731", FUNCTIONAL);
   const { machine } = board;
   assert.ok(loadBundleFile(machine, board.bundlePath).ok);
   machine.console.type('route("media", "codec", true)');

@@ -397,7 +397,9 @@ test("hw_params refusal: a second BE at another fixed rate is an error, nothing 
     writeFrames(card, media, 100);
     assert.equal(rig.tick(bt.index), true);
   }
-  assert.equal(card.played[media.index * card.bes.length + bt.index], played + 10 * card.board.params.periodFrames);
+  // At 16 kHz the period keeps the board's period time: twice the frames.
+  assert.equal(media.params.periodFrames, 2 * card.board.params.periodFrames);
+  assert.equal(card.played[media.index * card.bes.length + bt.index], played + 10 * media.params.periodFrames);
   assert.equal(media.xruns, 0);
   assert.equal(raceTotal(), 0);
 });
@@ -425,7 +427,7 @@ test("hw_params on a BE already busy at another rate is refused", () => {
   openAndStart(card, media);
   route(card, alert, card.beByName("fm")!, true);
   feOpen(card, alert, 0, 0);
-  assert.equal(route(card, alert, bt, true), "bt: busy at 16000 Hz, 4-frame periods; alert is open at 8000 Hz, 4-frame periods");
+  assert.equal(route(card, alert, bt, true), "bt: busy at 16000 Hz, 8-frame periods; alert is open at 8000 Hz, 4-frame periods");
   assert.equal(bt.users, 1);
   assert.equal(findLink(alert, bt), null);
 });

@@ -90,7 +90,11 @@ test("the one transition function: `.state =` is refused outside firmware/dpcm/d
   assert.ok(spread.some((m) => /no spread/.test(m.message)), show(spread));
 });
 
-test("context-doc: every firmware function and method says its context", async () => {
+test("context-doc: every function and method of firmware/, drivers/ and boards/ says its context", async () => {
+  for (const dir of ["drivers", "boards/pico-wm8731"]) {
+    const other = await lint("export function f(): number { return 1; }", `${dir}/__fixture__.ts`);
+    assert.deepEqual(other.filter((m) => m.ruleId === "espruino/context-doc").map((m) => m.line), [1], show(other));
+  }
   const file = "firmware/__fixture__.ts";
   const bare = await lint("export function f(): number { return 1; }\nexport class C { m(): number { return 2; } }", file);
   assert.deepEqual(

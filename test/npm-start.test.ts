@@ -10,6 +10,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import wavefile from "wavefile";
 import { terminalLines } from "../scripts/lib/race-log.ts";
+import { FUNCTIONAL_STATEMENT_COST_US, PICO_STATEMENT_COST_US } from "../emulator/cost-model.ts";
 
 const TMP = mkdtempSync(join(tmpdir(), "npm-start-"));
 after(() => rmSync(TMP, { recursive: true, force: true }));
@@ -59,6 +60,19 @@ describe("npm start", { concurrency: true }, () => {
     const manifest = JSON.parse(readFileSync(join(out, "run.json"), "utf8")) as { files: string[]; problems: string[] };
     assert.deepEqual(manifest.files.sort(), ["codec.wav", "report.html", "serial.log", "spk.wav"]);
     assert.deepEqual(manifest.problems, []);
+    // The CPU figure at the run's cost, and the same statements projected onto the calibrated Pico cost.
+    const cpu = /interrupt CPU share per period \(emulator estimate at ([\d.]+) us a statement\): mean ([\d.]+)%, peak ([\d.]+)%/.exec(r.stdout);
+    const proj = /calibrated Pico cost \(([\d.]+)-([\d.]+) us\): mean ([\d.]+)%-([\d.]+)%, peak ([\d.]+)%-([\d.]+)%(.*)/.exec(r.stdout);
+    assert.ok(cpu && proj, r.stdout);
+    const [cost, mean, peak] = cpu.slice(1, 4).map(Number) as [number, number, number];
+    const [lo, hi, pm0, pm1, pp0, pp1] = proj.slice(1, 7).map(Number) as [number, number, number, number, number, number];
+    assert.equal(cost, FUNCTIONAL_STATEMENT_COST_US);
+    assert.deepEqual([lo, hi], [PICO_STATEMENT_COST_US.optimistic, PICO_STATEMENT_COST_US.pessimistic]);
+    assert.ok(mean > 0 && peak >= mean, r.stdout);
+    for (const [got, base, scale] of [[pm0, mean, lo], [pm1, mean, hi], [pp0, peak, lo], [pp1, peak, hi]] as const) {
+      assert.ok(Math.abs(got - (base * scale) / cost) <= 0.06 * (scale / cost) + 0.05, `${got}% projected from ${base}% x ${scale}/${cost}`);
+    }
+    assert.equal(/would not keep up/.test(proj[7]!), pp1 > 100, proj[0]);
   });
 
   test("each run replaces the last one's files whole, and touches no file it did not write", () => {

@@ -28,6 +28,9 @@ let m: PicoModels;
 let tasks: Task[];
 /** Force E.getAddressOf to return 0 (fragmented memory). */
 let notFlat = false;
+/** Called before every register access of the firmware, with the access's number (from 0) and address. */
+let onAccess: ((n: number, address: number, write: boolean) => void) | null = null;
+let accesses = 0;
 
 function sync(): void {
   for (const p of m.peripherals) p.advanceTo?.(s.t);
@@ -39,10 +42,18 @@ function periph(a: number) {
 }
 function peek(a: number): number {
   a = a >>> 0;
+  if (onAccess) onAccess(accesses, a, false);
+  accesses++;
   s.t += ACCESS_SECONDS;
   sync();
   const p = periph(a);
   return p.read32(a - p.base) >>> 0;
+}
+/** A register write that costs no time and is not the firmware's (a test setting the scene). */
+function poke32Direct(a: number, v: number): void {
+  sync();
+  const p = periph(a);
+  p.write32(a - p.base, v >>> 0);
 }
 function advance(seconds: number): void {
   s.t += seconds;
@@ -53,11 +64,14 @@ const g = globalThis as unknown as Record<string, unknown>;
 g.peek32 = peek;
 g.poke32 = (a: number, v: number) => {
   a = a >>> 0;
+  if (onAccess) onAccess(accesses, a, true);
+  accesses++;
   s.t += ACCESS_SECONDS;
   sync();
   const p = periph(a);
   p.write32(a - p.base, v >>> 0);
 };
+g.getTime = () => s.t;
 g.E = { getAddressOf: (v: Int16Array, flat: boolean) => (notFlat && flat ? 0 : s.addressOf(v)) };
 g.I2C1 = {
   setup: () => {},
@@ -87,11 +101,22 @@ g.require = (name: string) => {
 const boardModule = new URL("../boards/pico-wm8731/board.ts", import.meta.url).href;
 const { createPicoBoard } = (await import(boardModule)) as { createPicoBoard: () => Board };
 
+const logModule = new URL("../firmware/log.ts", import.meta.url).href;
+const log = (await import(logModule)) as { ring: { counts: Int32Array }; KIND_NAMES: string[] };
+/** Log records of a kind ("late-refill") made so far. */
+function logged(kind: string): number {
+  const k = log.KIND_NAMES.indexOf(kind);
+  assert.ok(k >= 0, `log kind ${kind} exists`);
+  return log.ring.counts[k];
+}
+
 function fresh(options: { codecAbsent?: boolean } = {}): Board {
   s = new FakeServices();
   m = createPicoModels(s, options);
   tasks = [];
   notFlat = false;
+  onAccess = null;
+  accesses = 0;
   return createPicoBoard();
 }
 
@@ -361,4 +386,269 @@ test("board and emulator model read the same wiring: I2S2_WS moved to PB12 plays
   } finally {
     CODEC.i2s.ws.pin = pin;
   }
+});
+
+// ---- issue 10: the driver against ST's reference sequences ---------------------------
+
+const DMA1_HISR = 0x40026004;
+const S4CR = 0x40026010 + 0x18 * 4;
+const S5CR = 0x40026010 + 0x18 * 5;
+const SPI2_BASE = 0x40003800;
+const I2SCFGR = 0x1c;
+const CR2 = 0x04;
+const SR = 0x08;
+const TCIF5 = 1 << 11;
+const PERIOD = 128 / 8000;
+
+/** Stereo test pattern: every left sample positive, every right one negative. */
+function stereoPattern(buf: Int16Array, level = 1000): void {
+  for (let i = 0; i < buf.length; i++) buf[i] = i & 1 ? -level : level;
+}
+
+/**
+ * Fault 1. The poll's completions against the DMA model's block ends, with
+ * the poll timer phase-locked to the I2S clock (both from the Pico's crystal):
+ * every other poll has a block end placed before its register access number
+ * `at`. The elapsed callback does what the card does: it asks for the next
+ * buffer and fills it. Returns the periods reported for spk and the real ones.
+ */
+function phaseLocked(at: number, periods: number): { counted: number; real: number } {
+  const board = fresh();
+  const d = bringUp(board, "spk");
+  let counted = 0;
+  const elapsed = (i: number): void => {
+    if (i !== 1) return;
+    counted++;
+    d.nextBuffer().fill(counted);
+  };
+  d.trigger(Cmd.Start);
+  advance(PERIOD / 2);
+  const start = m.dma.blockEnds(5);
+  for (let p = 0; p < 2 * periods; p++) {
+    accesses = 0;
+    let placed = p % 2 !== 0;
+    onAccess = placed ? null : (n) => {
+      if (n === at) placed = m.spi3.finishBlock();
+    };
+    board.pollCompletions(elapsed);
+    onAccess = null;
+    if (!placed) m.spi3.finishBlock(); // past the poll's last access: at its end
+    advance(0.0075); // under half a period: the placed block ends come before the natural ones
+  }
+  const pending = peek(DMA1_HISR) & TCIF5 ? 1 : 0;
+  return { counted, real: m.dma.blockEnds(5) - start - pending };
+}
+
+test("fault 1: a block end between any two register accesses of the poll is counted once (99 periods, phase-locked)", () => {
+  const board = fresh();
+  const d = bringUp(board, "spk");
+  d.trigger(Cmd.Start);
+  advance(PERIOD + 0.001);
+  accesses = 0;
+  board.pollCompletions((i) => i === 1 && void d.nextBuffer());
+  const perPoll = accesses;
+  assert.ok(perPoll >= 3, `a poll makes ${perPoll} register accesses`);
+  for (let at = 0; at <= perPoll; at++) {
+    const { counted, real } = phaseLocked(at, 99);
+    assert.ok(real >= 98 && real <= 100, `block end at access ${at}: ${real} real periods`);
+    assert.equal(counted, real, `block end before access ${at}: counted ${counted} periods for ${real} real ones`);
+  }
+  assert.deepEqual(s.faults, []);
+});
+
+test("fault 2: stop stops the DMA, waits for TXE=1 and BSY=0, then clears I2SE, then TXDMAEN; a restart keeps left and right", () => {
+  for (let phase = 0; phase < 8; phase++) {
+    const board = fresh();
+    const d = bringUp(board, "codec");
+    for (const b of d.periodBuffers()) stereoPattern(b);
+    d.trigger(Cmd.Start);
+    advance(0.003 + (phase / 8) / 8000); // anywhere in a frame
+    const writes: Array<[number, number]> = [];
+    onAccess = (_n, a, write) => {
+      if (write) writes.push([a, s.t]);
+    };
+    d.trigger(Cmd.Stop);
+    onAccess = null;
+    const order = writes.map(([a]) => a);
+    const enOff = order.indexOf(S4CR);
+    const i2seOff = order.indexOf(SPI2_BASE + I2SCFGR);
+    const dmaReqOff = order.indexOf(SPI2_BASE + CR2);
+    assert.ok(enOff >= 0 && enOff < i2seOff && i2seOff < dmaReqOff, `phase ${phase}: order EN, I2SE, TXDMAEN: ${order.map((a) => a.toString(16))}`);
+    assert.deepEqual(s.faults, [], `phase ${phase}`);
+    assert.equal(peek(SPI2_BASE + SR) & ((1 << 1) | (1 << 7)), 1 << 1, "TXE=1, BSY=0");
+    // Restart: the first frames out are left positive, right negative.
+    d.trigger(Cmd.Start);
+    const before = m.codec.recorder.samples().length;
+    advance(0.004);
+    const after = m.codec.recorder.samples().slice(before);
+    assert.ok(after.length >= 32, "played again");
+    assert.ok(after.every((v, i) => (i & 1 ? v < 0 : v > 0)), `phase ${phase}: left and right kept after the restart`);
+    assert.deepEqual(s.faults, [], `phase ${phase} restart`);
+  }
+});
+
+test("fault 2: pause (and suspend) freezes the hardware position; release resumes it with left and right kept, fault-free", () => {
+  for (const [push, release] of [[Cmd.PausePush, Cmd.PauseRelease], [Cmd.Suspend, Cmd.Resume]] as const) {
+    for (let phase = 0; phase < 8; phase++) {
+      const board = fresh();
+      const d = bringUp(board, "codec");
+      for (const b of d.periodBuffers()) stereoPattern(b);
+      d.trigger(Cmd.Start);
+      advance(0.005 + (phase / 8) / 8000);
+      d.trigger(push);
+      const ndtr = peek(S4CR + 4);
+      const ct = peek(S4CR) & (1 << 19);
+      const frames = m.spi2.framesSent();
+      advance(0.05);
+      assert.equal(peek(S4CR + 4), ndtr, "NDTR frozen while paused");
+      assert.equal(peek(S4CR) & (1 << 19), ct, "CT frozen while paused");
+      assert.equal(m.spi2.framesSent(), frames, "no frames while paused");
+      d.trigger(release);
+      const before = m.codec.recorder.samples().length;
+      advance(0.01);
+      const after = m.codec.recorder.samples().slice(before);
+      assert.ok(after.length > 100, "resumed");
+      assert.ok(after.slice(2).every((v, i) => (i & 1 ? v < 0 : v > 0)), `phase ${phase}: left and right kept after the release`);
+      assert.deepEqual(s.faults, [], `command ${push} phase ${phase}`);
+    }
+  }
+});
+
+test("fault 3: the stream is reprogrammed only after EN reads back 0 (stop then start at once, prepare while running)", () => {
+  const board = fresh();
+  const d = bringUp(board, "codec");
+  d.trigger(Cmd.Start);
+  advance(0.005);
+  d.trigger(Cmd.Stop);
+  d.trigger(Cmd.Start);
+  advance(0.005);
+  assert.equal(d.prepare(params()), "");
+  d.trigger(Cmd.Start);
+  advance(0.02);
+  assert.deepEqual(s.faults, []);
+  assert.equal(m.codec.silentReason(), "");
+});
+
+test("fault 4: PLLI2S found at another setting is switched off, waited for (PLLI2SRDY = 0), then reprogrammed", () => {
+  fresh();
+  // Someone else (Espruino, a user's code) left PLLI2S on at N=200, R=2.
+  poke32Direct(0x40023884, (2 << 28) | (200 << 6));
+  poke32Direct(0x40023800, peek(0x40023800) | (1 << 26));
+  advance(0.001);
+  const board = createPicoBoard();
+  bringUp(board, "spk");
+  assert.equal(m.rcc.plli2sN(), 384);
+  assert.deepEqual(s.faults, []);
+});
+
+test("fault 4: PLLI2S is not reprogrammed under the other port while it streams: prepare refuses with a clear error", () => {
+  const board = fresh();
+  const spk = bringUp(board, "spk");
+  spk.trigger(Cmd.Start);
+  advance(0.005);
+  // As if something reprogrammed PLLI2S behind the driver's back (the model's register, not the bus).
+  (m.rcc as unknown as { regs: Record<number, number> }).regs[0x84] = (2 << 28) | (200 << 6);
+  const codec = be(board, "codec");
+  assert.equal(codec.startup(), "");
+  assert.match(codec.prepare(params()), /^codec: PLLI2S .*I2S3/);
+  assert.deepEqual(s.faults, [], "PLLI2S left alone");
+  assert.ok(m.spi3.isRunning(), "the speaker still plays");
+});
+
+test("fault 5: a period buffer moved by the defragmenter is detected within a period, re-pointed, and logged", () => {
+  const board = fresh();
+  const d = bringUp(board, "codec");
+  let fills = 0;
+  const elapsed = (i: number): void => {
+    if (i !== 0) return;
+    fills++;
+    stereoPattern(d.nextBuffer(), 500 + fills);
+  };
+  for (const b of d.periodBuffers()) stereoPattern(b, 500);
+  d.trigger(Cmd.Start);
+  advance(0.004);
+  // E.defrag(): both buffers move; their old blocks read 0 from now on.
+  for (const b of d.periodBuffers()) s.move(b);
+  for (let p = 0; p < 8; p++) {
+    advance(PERIOD / 2);
+    board.pollCompletions(elapsed);
+  }
+  const out = m.codec.recorder.samples();
+  const tail = out.slice(out.length - 256);
+  assert.ok(tail.every((v) => v !== 0), "after the re-pointing the DMA plays the buffers where they are now, not the freed blocks");
+  assert.ok(logged("buffer-moved") >= 2, "both moves logged");
+  assert.deepEqual(s.faults, []);
+});
+
+test("fault 6: a refill that ends after its block began is re-checked and logged as late-refill", () => {
+  const board = fresh();
+  const d = bringUp(board, "codec");
+  for (const b of d.periodBuffers()) stereoPattern(b, 100);
+  d.trigger(Cmd.Start);
+  let slow = false;
+  let fills = 0;
+  const elapsed = (i: number): void => {
+    if (i !== 0) return;
+    fills++;
+    const b = d.nextBuffer();
+    b.fill(fills, 0, b.length / 2);
+    if (slow) {
+      m.spi2.finishBlock(); // the block ends before the fill is done,
+      advance(0.001); // and the DMA reads on while it goes on
+    }
+    b.fill(fills, b.length / 2);
+  };
+  const before = logged("late-refill");
+  for (let p = 0; p < 4; p++) {
+    advance(PERIOD / 2);
+    board.pollCompletions(elapsed);
+  }
+  assert.equal(logged("late-refill"), before, "in time: nothing logged");
+  assert.equal(m.dma.rewrittenBlocks(4), 0);
+  slow = true;
+  for (let p = 0; p < 3 && m.dma.rewrittenBlocks(4) === 0; p++) {
+    advance(PERIOD / 2);
+    board.pollCompletions(elapsed);
+  }
+  assert.ok(m.dma.rewrittenBlocks(4) >= 1, "the DMA read a buffer while it was filled");
+  assert.ok(logged("late-refill") - before >= m.dma.rewrittenBlocks(4), "each one logged");
+  assert.deepEqual(s.faults, []);
+});
+
+test("the watchdog's hint names each thing that stops a started port's periods (issue 10, item 5)", () => {
+  const breakers: Array<[string, RegExp, () => void]> = [
+    ["the stream disabled", /S4CR\.EN/, () => poke32Direct(S4CR, peek(S4CR) & ~1)],
+    ["a transfer error", /TEIF4 in DMA1_HISR/, () => poke32Direct(S4CR + 0x0c, 0x10000000)],
+    ["the DMA request off", /SPI2 CR2\.TXDMAEN/, () => poke32Direct(SPI2_BASE + CR2, 0)],
+    ["the I2S off", /I2SCFGR\.I2SE/, () => poke32Direct(SPI2_BASE + I2SCFGR, peek(SPI2_BASE + I2SCFGR) & ~(1 << 10))],
+    ["PLLI2S off", /PLLI2S \(RCC_CR\.PLLI2SRDY\)/, () => poke32Direct(0x40023800, peek(0x40023800) & ~(1 << 26))],
+  ];
+  for (const [what, named, breakIt] of breakers) {
+    const board = fresh();
+    const hint = board.backEnds[0].checkHint ?? "";
+    assert.match(hint, named, `the hint names ${what}`);
+    const d = bringUp(board, "codec");
+    d.trigger(Cmd.Start);
+    advance(0.02);
+    if (what === "a transfer error") {
+      // M0AR/M1AR point where no memory is: the stream's next read fails (TEIF) and it stops.
+      d.trigger(Cmd.PausePush);
+      poke32Direct(S4CR, peek(S4CR) & ~1);
+      peek(S4CR);
+      peek(S4CR);
+      poke32Direct(S4CR + 0x0c, 0x10000000);
+      poke32Direct(S4CR + 0x10, 0x10000000);
+      poke32Direct(0x4002600c, 0x3d);
+      poke32Direct(S4CR, peek(S4CR) | 1);
+      d.trigger(Cmd.PauseRelease);
+    } else {
+      breakIt();
+    }
+    advance(0.005);
+    const ends = m.dma.blockEnds(4);
+    advance(0.1);
+    assert.equal(m.dma.blockEnds(4), ends, `${what}: no more periods`);
+  }
+  // A wrong pin silences the output, but the DMA runs on: no period is missed, so the hint does not send the user there.
+  assert.doesNotMatch(fresh().backEnds[0].checkHint ?? "", /pins/, "a pin problem does not stop the DMA on the board");
 });

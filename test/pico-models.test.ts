@@ -362,20 +362,24 @@ test("DMA: double-buffer streaming delivers M0 then M1 in order, toggles CT and 
   }
   startI2s2(r);
   const frame = 1 / 8000;
-  r.advance(7.5 * frame); // 7 frames: 14 of 16 items from M0
-  assert.equal(r.peek(S4 + 4), 2, "NDTR counts down");
+  // SPI_DR holds the next slot's half-word: the DMA is one item ahead of the wire.
+  r.advance(7.25 * frame); // 14 slots clocked (the first one slot after I2SE): 14 items sent, the 15th in DR
+  assert.equal(r.peek(S4 + 4), 1, "NDTR counts down, one item ahead of the wire");
   assert.equal(r.peek(S4) & (1 << 19), 0, "CT=0 while M0 plays");
   assert.equal(r.peek(HISR) & TCIF4, 0);
-  r.advance(1 * frame); // 8th frame ends M0
+  r.advance(0.5 * frame); // slot 14 starts: the DMA moves M0's last item into DR and the block ends
   assert.notEqual(r.peek(S4) & (1 << 19), 0, "CT=1: M1 now");
   assert.notEqual(r.peek(HISR) & TCIF4, 0, "TCIF4 set");
   assert.equal(r.peek(S4 + 4), items, "NDTR reloaded");
+  assert.equal(r.m.dma.blockEnds(4), 1);
   r.poke(HIFCR, TCIF4);
   r.advance(8 * frame); // M1 done: back to M0
   assert.equal(r.peek(S4) & (1 << 19), 0, "CT back to 0");
   assert.notEqual(r.peek(HISR) & TCIF4, 0);
+  assert.equal(r.m.dma.blockEnds(4), 2);
+  r.advance(0.5 * frame); // M1's last half-word on the wire
   const expected = [...bufs[0], ...bufs[1]];
-  assert.deepEqual(sink.frames, expected);
+  assert.deepEqual(sink.frames.slice(0, 2 * items), expected);
   assert.deepEqual(r.s.faults, []);
 });
 
@@ -387,6 +391,136 @@ test("DMA: the memory the firmware rewrites in the idle buffer is what plays nex
   bufs[1].fill(7); // the buffer DMA does not read now
   r.advance(6 / 8000); // 8 frames in all: M0's 4, then M1's 4
   assert.deepEqual(sink.frames.slice(8, 16), [7, 7, 7, 7, 7, 7, 7, 7]);
+});
+
+test("DMA: after EN is cleared it reads back 1 once; a stream register written before it reads 0 is a fault", () => {
+  const r = rig();
+  clocksOn(r);
+  dma4(r, 16);
+  r.set(S4, 0, 1);
+  r.set(S4, 1, 0); // disable by read-modify-write: the read sees EN=1 (running), the write clears it
+  assert.notEqual(r.peek(HISR) & TCIF4, 0, "TCIF set by the disable at once");
+  r.poke(S4 + 4, 8); // NDTR at once: the stream may still be finishing its transfer
+  assert.equal(faultsAt(r, "DMA1.S4NDTR").length, 1);
+  assert.match(faultsAt(r, "DMA1.S4NDTR")[0].message, /before S4CR\.EN read back 0/);
+  assert.equal(r.peek(S4 + 4), 8, "the write applies (no cascade)");
+  // The HAL_DMA_Abort way: poll EN until it reads 0, then reprogram.
+  r.poke(HIFCR, 0x3d);
+  r.set(S4, 0, 1);
+  r.set(S4, 1, 0);
+  assert.equal(r.peek(S4) & 1, 1, "first read after the disable: EN still 1");
+  assert.equal(r.peek(S4) & 1, 0, "then 0");
+  r.poke(S4 + 4, 16);
+  assert.equal(faultsAt(r, "DMA1.S4NDTR").length, 1, "no new fault");
+});
+
+test("DMA: a block whose memory changes while the stream reads it is counted; a rewrite of the idle buffer is not", () => {
+  const r = rig();
+  const { bufs } = readyI2s2(r, 150, 0, 16);
+  bufs[0].fill(1);
+  bufs[1].fill(2);
+  startI2s2(r);
+  const frame = 1 / 8000;
+  r.advance(2 * frame); // in M0
+  bufs[1].fill(3); // the idle buffer: a refill in time
+  r.advance(8 * frame); // M0 ends, M1 plays
+  assert.equal(r.m.dma.blockEnds(4), 1);
+  assert.equal(r.m.dma.rewrittenBlocks(4), 0);
+  bufs[1].fill(4); // M1 is being read: a late refill
+  r.advance(8 * frame);
+  assert.equal(r.m.dma.blockEnds(4), 2);
+  assert.equal(r.m.dma.rewrittenBlocks(4), 1);
+});
+
+test("RCC: after PLLI2SON is cleared PLLI2SRDY reads 1 once; PLLI2SCFGR written before it reads 0 is a fault", () => {
+  const r = rig();
+  pllOn(r);
+  r.set(RCC_CR, 1 << 26, 0); // read-modify-write: off
+  r.poke(RCC_PLLI2SCFGR, (4 << 28) | (384 << 6));
+  assert.equal(faultsAt(r, "RCC.PLLI2SCFGR").length, 1);
+  assert.match(faultsAt(r, "RCC.PLLI2SCFGR")[0].message, /before RCC_CR\.PLLI2SRDY read back 0/);
+  // HAL_RCCEx_PeriphCLKConfig: off, wait for PLLI2SRDY = 0, configure, on, wait for PLLI2SRDY = 1.
+  pllOn(r);
+  r.set(RCC_CR, 1 << 26, 0);
+  assert.notEqual(r.peek(RCC_CR) & (1 << 27), 0, "first read: still ready");
+  assert.equal(r.peek(RCC_CR) & (1 << 27), 0, "then stopped");
+  r.poke(RCC_PLLI2SCFGR, (5 << 28) | (384 << 6));
+  assert.equal(faultsAt(r, "RCC.PLLI2SCFGR").length, 1, "no new fault");
+});
+
+const SR = 0x08;
+const TXE = 1 << 1;
+const BSY = 1 << 7;
+
+test("I2S: while the DMA feeds DR, TXE=0 and BSY=1; after the stream stops, TXE=1 within a slot and BSY=0 within two", () => {
+  const r = rig();
+  readyI2s2(r, 150, 0, 256);
+  startI2s2(r);
+  const slot = 1 / 16000;
+  r.advance(10.5 * slot);
+  assert.equal(r.peek(SPI2 + SR) & (TXE | BSY), BSY, "streaming: DR full, busy");
+  r.set(S4, 1, 0);
+  assert.equal(r.peek(S4) & 1, 1);
+  assert.equal(r.peek(S4) & 1, 0);
+  assert.equal(r.peek(SPI2 + SR) & TXE, 0, "DR still holds the next half-word");
+  r.advance(slot);
+  assert.equal(r.peek(SPI2 + SR) & (TXE | BSY), TXE | BSY, "that half-word on the wire");
+  r.advance(slot);
+  assert.equal(r.peek(SPI2 + SR) & (TXE | BSY), TXE, "idle: now I2SE may be cleared");
+  r.poke(SPI2 + 0x1c, I2S_MASTER_TX_16);
+  assert.deepEqual(r.s.faults, []);
+});
+
+test("I2S: clearing I2SE while DR holds data is a fault, and the half-word left in DR swaps left and right after a restart", () => {
+  const r = rig();
+  const { bufs, sink } = readyI2s2(r, 150, 0, 16);
+  for (let i = 0; i < 16; i++) bufs[0][i] = bufs[1][i] = i & 1 ? -1000 : 1000; // left +, right -
+  startI2s2(r);
+  r.advance(3.25 / 16000); // mid slot 3 (a right slot): DR holds the next left sample
+  r.poke(SPI2 + 0x1c, I2S_MASTER_TX_16); // I2SE off at once, as today's driver did
+  assert.match(faultsAt(r, "SPI2.I2SCFGR")[0]?.message ?? "", /I2SE cleared with TXE=0/);
+  // Restart the stream from M0 as a driver would; DR still holds the old left sample.
+  r.set(S4, 1, 0);
+  r.peek(S4);
+  r.peek(S4);
+  r.poke(HIFCR, 0x3d);
+  r.poke(S4 + 4, 16);
+  r.set(S4, 0, 1);
+  r.poke(SPI2 + 0x1c, I2S_MASTER_TX_16 | I2SE);
+  sink.frames.length = 0;
+  r.advance(4 / 8000);
+  assert.match(faultsAt(r, "SPI2.DR")[0]?.message ?? "", /left and right swapped/);
+  assert.ok(sink.frames.slice(2).every((v, i) => (i & 1 ? v > 0 : v < 0)), `swapped: ${sink.frames.join(",")}`);
+});
+
+test("I2S: TXDMAEN off freezes the stream's position; a resume on a right sample needs a left one written to DR first", () => {
+  // Slot k starts, the shift register takes DR (item k) and the DMA refills DR with item k + 1:
+  // TXDMAEN cleared during slot k leaves k + 2 items consumed. Slot 4 (left): a left sample is
+  // next. Slot 3 (right): a right sample is next, so the I2S, which restarts on the left, needs a
+  // left half-word in DR first.
+  for (const [slot, needsPad] of [[4, false], [3, true]] as const) {
+    for (const pad of [false, true]) {
+      const r = rig();
+      const { bufs } = readyI2s2(r, 150, 0, 16);
+      for (let i = 0; i < 16; i++) bufs[0][i] = bufs[1][i] = i & 1 ? -1000 : 1000;
+      startI2s2(r);
+      r.advance((slot + 1.5) / 16000); // slot k is clocked from (k + 1) / (2 fs)
+      r.poke(SPI2 + 0x04, 0); // TXDMAEN off (HAL_I2S_DMAPause)
+      r.advance(2 / 16000);
+      assert.equal(r.peek(SPI2 + SR) & (TXE | BSY), TXE, "drained");
+      r.poke(SPI2 + 0x1c, I2S_MASTER_TX_16); // I2SE off at a clean point
+      const ndtr = r.peek(S4 + 4);
+      assert.equal(16 - ndtr, slot + 2, "items consumed");
+      r.advance(0.01);
+      assert.equal(r.peek(S4 + 4), ndtr, "position frozen while paused");
+      if (pad) r.poke(SPI2 + 0x0c, 0);
+      r.poke(SPI2 + 0x04, 1 << 1);
+      r.poke(SPI2 + 0x1c, I2S_MASTER_TX_16 | I2SE);
+      r.advance(4 / 8000);
+      const swapped = faultsAt(r, "SPI2.DR").length > 0;
+      assert.equal(swapped, pad !== needsPad, `slot ${slot}, pad ${pad}`);
+    }
+  }
 });
 
 // ---- WM8731 ---------------------------------------------------------------------------

@@ -4,7 +4,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { readFileSync, statSync, existsSync } from "node:fs";
-import { bundleSizes, generatedBlock, optionsTable } from "../scripts/readme-figures.ts";
+import { bundleSizes, costModelText, generatedBlock, optionsTable } from "../scripts/readme-figures.ts";
 
 const README = readFileSync("README.md", "utf8");
 
@@ -13,6 +13,13 @@ test("README's npm start options table is the one the code defines (npm run read
   assert.ok(block !== null, "README has the generated options table");
   assert.equal(block, optionsTable(), "the options table is out of date: run npm run readme");
   for (const flag of ["--quiet", "--interactive", "--demo", "--serve [port]"]) assert.ok(block.includes(`\`${flag}`), `${flag} is in the table`);
+});
+
+test("README's calibrated statement cost is the committed cost model's", () => {
+  const block = generatedBlock(README, "cost-model");
+  assert.ok(block !== null, "README has the generated cost-model sentence");
+  assert.equal(block, costModelText(), "the cost figure is out of date: run npm run readme");
+  assert.match(block, /\d+(\.\d)? to \d+(\.\d)? microseconds/);
 });
 
 test("README's bundle sizes are within 3% of the bundles just built", () => {

@@ -31,19 +31,28 @@ interface PicoBackEnd extends BoardBackEnd {
   driver: I2sDmaDriver;
 }
 
-/** "I2S2 (PB13/PB9/PB15)": a port and its CK/WS/SD pins, for help(). */
+/** "I2S2 (PB13/PB9/PB15)": a port and its CK/WS/SD pins, for help(). Context: main. */
 function portText(w: I2sWiring): string {
   return w.name + " (P" + w.ck.pin + "/P" + w.ws.pin + "/P" + w.sd.pin + ")";
 }
 
-/** What the watchdog names when this port completes no period: its DMA stream, clock, enable bit and pins. */
+/**
+ * What the watchdog names when this port completes no period: everything a
+ * started port needs to move its DMA (the driver sets each in start and
+ * release): the stream enabled and without a transfer error, the SPI's DMA
+ * request and I2S enable, PLLI2S locked. (A wrong pin silences the codec but
+ * does not stop the DMA, so it is not named here.)
+ * Context: main.
+ */
 function checkText(w: I2sWiring): string {
+  const spi = "SPI" + w.name.charAt(3);
   return (
-    "DMA1 stream " + w.dmaStream + " channel " + w.dmaChannel + " (SPI" + w.name.charAt(3) + "_TX), PLLI2S (RCC_CR.PLLI2SRDY), " +
-    w.name + " I2SE and pins P" + w.ck.pin + "/P" + w.ws.pin + "/P" + w.sd.pin + " (AF" + w.ck.af + ")"
+    "DMA1 stream " + w.dmaStream + " channel " + w.dmaChannel + " (" + spi + "_TX: S" + w.dmaStream + "CR.EN, TEIF" + w.dmaStream +
+    " in DMA1_HISR), " + spi + " CR2.TXDMAEN and I2SCFGR.I2SE, PLLI2S (RCC_CR.PLLI2SRDY)"
   );
 }
 
+/** Context: main (boot). */
 export function createPicoBoard(): Board {
   const poll: PollTimer = { handler: function () {}, id: -1, ms: (PARAMS.periodFrames / PARAMS.rate) * 500 };
 
@@ -62,6 +71,8 @@ export function createPicoBoard(): Board {
 
   // The one list of back ends: the card indexes it, and pollCompletions polls
   // the same drivers in the same order. I2C1 is the bus CODEC.i2c.bus names.
+  // Both I2S ports run from the one PLLI2S.
+  const pllPorts: I2sDmaDriver[] = [];
   const backEnds: PicoBackEnd[] = [
     {
       name: CODEC.name,
@@ -69,13 +80,13 @@ export function createPicoBoard(): Board {
         "WM8731 headphone/line out on " + portText(CODEC.i2s) + ", " + CODEC.i2c.bus + " 0x" + CODEC.i2c.address.toString(16) +
         ", MCLK " + decimal(CODEC.mclk.hz / 1e6, 6) + " MHz on P" + CODEC.mclk.pin.pin,
       checkHint: checkText(CODEC.i2s),
-      driver: new I2sDmaDriver(CODEC.name, CODEC.i2s, new Wm8731(CODEC.name, I2C1, CODEC.i2c, new TimPwmClock(CODEC.mclk)), PARAMS.periodFrames, needPoll),
+      driver: new I2sDmaDriver(CODEC.name, CODEC.i2s, new Wm8731(CODEC.name, I2C1, CODEC.i2c, new TimPwmClock(CODEC.mclk)), PARAMS.periodFrames, needPoll, pllPorts),
     },
     {
       name: SPK.name,
       description: "MAX98357A speaker amp on " + portText(SPK.i2s) + ", SD_MODE on " + SPK.sdMode,
       checkHint: checkText(SPK.i2s),
-      driver: new I2sDmaDriver(SPK.name, SPK.i2s, new Max98357a(SPK.name, SPK.sdMode), PARAMS.periodFrames, needPoll),
+      driver: new I2sDmaDriver(SPK.name, SPK.i2s, new Max98357a(SPK.name, SPK.sdMode), PARAMS.periodFrames, needPoll, pllPorts),
     },
   ];
   // Every stream here is one of 4..7, whose flags are all in DMA1_HISR.
@@ -95,9 +106,10 @@ export function createPicoBoard(): Board {
     },
     /** Interrupt. */
     pollCompletions: function (elapsed: (backEndIndex: number, latencySeconds: number) => void): void {
-      // Read HISR once, clear the TC flags seen in one write, before each
-      // driver reads CT: a completion between the read and the clear still
-      // shows as a CT toggle.
+      // Read HISR once and clear exactly the TCIF bits read, in one write:
+      // HIFCR is write-1-to-clear (RM0368 §9.5.4), so a completion after the
+      // read stays flagged for the next poll. Each driver counts one period a
+      // TCIF (I2sDmaDriver.poll).
       const hisr = peek32(DMA1_HISR);
       const seen = hisr & tcMask;
       if (seen) poke32(DMA1_HIFCR, seen);

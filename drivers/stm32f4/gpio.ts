@@ -16,6 +16,7 @@ export interface AfPin {
  * OSPEEDR "fast" (10): the fastest signal here is the 12 MHz MCLK, BCLK is at
  * most 1.536 MHz. AFR first, then MODER, so the pin never shows a wrong AF.
  * Main loop only.
+ * Context: main.
  */
 export function afPin(p: AfPin): void {
   // "B13": port letter A.. at GPIOA + 0x400 per port, then the pin number.

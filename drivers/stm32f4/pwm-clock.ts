@@ -40,6 +40,7 @@ export class TimPwmClock implements Clock {
    * PWM mode 1 with CCR1 = ceil((ARR + 1) / 2) (4 of 7: 57 % duty, inside the
    * 40..60 % the WM8731 accepts). Derived from the same 8 MHz crystal as
    * PLLI2S, so MCLK and the I2S frame clock cannot drift. Main loop only.
+   * Context: main.
    */
   enable(): string {
     const w = this.wiring;
@@ -61,7 +62,7 @@ export class TimPwmClock implements Clock {
     return "";
   }
 
-  /** CR1.CEN = 0: the output stops. Main loop only. */
+  /** CR1.CEN = 0: the output stops. Context: main. */
   disable(): void {
     poke32(this.wiring.timer + TIM_CR1, 0);
   }

@@ -43,6 +43,7 @@ export const GPIO_OSPEEDR = 0x08;
 export const GPIO_AFRL = 0x20;
 
 // --- DMA1 (base 0x4002 6000, RM0368 §9.5) -------------------------------------
+/** DMA_HISR: flags of streams 4..7; DMA_HIFCR: write 1 to clear (RM0368 §9.5.2-9.5.4). */
 export const DMA1_HISR = 0x40026004;
 export const DMA1_HIFCR = 0x4002600c;
 /** Stream x's SxCR is at DMA1_S0CR + DMA_STREAM_STRIDE * x. */
@@ -81,7 +82,11 @@ export const SPI_CR2 = 0x04;
 export const SPI_DR = 0x0c;
 export const SPI_I2SCFGR = 0x1c;
 export const SPI_I2SPR = 0x20;
+export const SPI_SR = 0x08;
 /** SPIx_CR2 bit 1 TXDMAEN: TXE raises a DMA request. */
 export const SPI_CR2_TXDMAEN = 1 << 1;
+/** SPIx_SR bit 1 TXE (transmit buffer empty), bit 7 BSY (a half-word on the wire). */
+export const SPI_SR_TXE = 1 << 1;
+export const SPI_SR_BSY = 1 << 7;
 /** SPIx_I2SCFGR bit 10 I2SE: I2S peripheral enable. */
 export const SPI_I2SCFGR_I2SE = 1 << 10;

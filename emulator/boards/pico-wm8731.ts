@@ -11,7 +11,8 @@
 // firmware's to use; a wrong one shows here as a fault.
 
 import { Machine, type MachineOptions } from "../machine.ts";
-import type { MachineServices, OutputRecorder, Peripheral } from "../hardware.ts";
+import { FUNCTIONAL_STATEMENT_COST_US } from "../cost-model.ts";
+import type { I2CDevice, MachineServices, OutputRecorder, Peripheral } from "../hardware.ts";
 import { Rcc, APB1ENR_SPI2EN, APB1ENR_SPI3EN } from "../stm32f401/rcc.ts";
 import { GpioPort, pinFunction, type PinFunction } from "../stm32f401/gpio.ts";
 import { Dma } from "../stm32f401/dma.ts";
@@ -121,6 +122,24 @@ export interface PicoBoard {
   /** "codec" (WM8731 line/headphone out) and "spk" (MAX98357A). */
   outputs: OutputRecorder[];
   models: PicoModels;
+  /** The codec NAKs the next I2C write (an injected bus error: a loose wire, a brown-out); the race explorer's "nak" event. */
+  nakNext(): void;
+}
+
+/** An I2C device that fails its next write when told to, and otherwise is the device it wraps. */
+class NakInjector implements I2CDevice {
+  pending = 0;
+  constructor(private readonly device: I2CDevice) {}
+  write(bytes: Uint8Array): boolean {
+    if (this.pending > 0) {
+      this.pending--;
+      return false;
+    }
+    return this.device.write(bytes);
+  }
+  read(count: number): Uint8Array | null {
+    return this.device.read(count);
+  }
 }
 
 /**
@@ -133,6 +152,11 @@ export function createPicoMachine(options: PicoOptions = {}): PicoBoard {
     board: "PICO_R1_3",
     jsVarTotal: 5100,
     flatThresholdBytes: 17,
+    // The functional cost, not the calibrated one: at the calibrated cost the
+    // interrupt alone outlasts its period, so the emulated board would show
+    // nothing but xruns. Summaries and npm run bench project the statements
+    // counted onto the calibrated cost (emulator/cost-model.ts).
+    statementCostUs: FUNCTIONAL_STATEMENT_COST_US,
     ...machineOptions,
     pinAliases: { LED1: "B2", ...(machineOptions.pinAliases ?? {}) },
   });
@@ -144,10 +168,18 @@ export function createPicoMachine(options: PicoOptions = {}): PicoBoard {
   // The model answers where a WM8731 with CSB low does (0x1a), not where the
   // wiring says: a driver writing elsewhere gets a NAK.
   const i2c = CODEC.i2c;
-  machine.attachI2C(i2c.bus, WM8731_ADDRESS, models.codec);
+  const codecPort = new NakInjector(models.codec);
+  machine.attachI2C(i2c.bus, WM8731_ADDRESS, codecPort);
   machine.i2c[i2c.bus]!.validateSetup = (o) =>
     o.scl === i2c.scl && o.sda === i2c.sda
       ? ""
       : `the WM8731 is wired to SCL ${i2c.scl} / SDA ${i2c.sda}; setup used SCL ${o.scl} / SDA ${o.sda}`;
-  return { machine, outputs: models.outputs, models };
+  return {
+    machine,
+    outputs: models.outputs,
+    models,
+    nakNext: () => {
+      codecPort.pending = 1;
+    },
+  };
 }

@@ -17,6 +17,24 @@
 // NDTR=0 a circular/DBM stream reloads NDTR, DBM toggles CT, and TCIF is set;
 // clearing EN by software sets TCIF too ("end of transfer"); the stream's
 // flags must be cleared before it is enabled again.
+//
+// Stopping takes time (RM0368 §9.3.17, stream configuration step 1: "Writing
+// this bit to 0 is not immediately effective since it is actually written to
+// 0 once all the current transfers are finished. When the EN bit is read as
+// 0, this means that the stream is ready to be configured"; ST's
+// HAL_DMA_Abort polls EN for that). The real delay is a few AHB cycles,
+// less than one JavaScript statement, so the model stretches it over the
+// bus instead of over time: after software clears EN, the stream serves no
+// more requests and TCIF is set at once, but SxCR reads EN = 1 on the first
+// read; from the second read on it reads 0. A stream register written
+// before EN has read back 0 is a fault (the write then applies, so one
+// mistake does not cascade).
+//
+// Two hooks for checks beyond the registers: `blockEnds(x)` counts the
+// blocks a stream completed (the truth a driver's period count is checked
+// against), and `rewrittenBlocks(x)` counts blocks whose memory changed while
+// the stream was reading them (a refill that ended after its block began:
+// the firmware wrote into the buffer the DMA was playing).
 
 import type { MachineServices, Peripheral } from "../hardware";
 import { AHB1ENR_DMA1EN, Rcc, RCC_AHB1ENR } from "./rcc";
@@ -99,6 +117,17 @@ class Stream {
   /** Items transferred in the current block (address offset with MINC). */
   index = 0;
   transferred = 0;
+  /** EN cleared by software and not yet read back as 0 (see the header). */
+  stopping = false;
+  /** Reads of SxCR since the disable (EN reads 1 on the first). */
+  stopReads = 0;
+  /** Blocks completed (NDTR reached 0) since reset. */
+  blockEnds = 0;
+  /** Blocks whose memory changed while the stream read them. */
+  rewritten = 0;
+  /** The block's memory as it was when its first item was read (null: not tracked). */
+  snapshot: Int16Array | null = null;
+  snapshotBase = 0;
 }
 
 export class Dma implements Peripheral {
@@ -150,6 +179,16 @@ export class Dma implements Peripheral {
   itemsTransferred(x: number): number {
     return this.streams[x].transferred;
   }
+  /** Blocks stream x completed since reset (each one a TCIF and, in DBM, a CT toggle). */
+  blockEnds(x: number): number {
+    return this.streams[x].blockEnds;
+  }
+  /** Blocks of stream x whose memory was written while the stream read them (late refills). */
+  rewrittenBlocks(x: number): number {
+    return this.streams[x].rewritten;
+  }
+  /** Index in its block of the item requestItem returned last (0 = the block's first): even items are left samples. */
+  lastIndex = 0;
 
   // --- register interface ----------------------------------------------------
 
@@ -163,6 +202,11 @@ export class Dma implements Peripheral {
     const s = this.streams[x];
     switch (offset - 0x18 * x) {
       case 0x10:
+        if (s.stopping) {
+          // EN reads back 1 once after the disable (see the header).
+          if (s.stopReads++ === 0) return (s.cr | SXCR_EN) >>> 0;
+          s.stopping = false;
+        }
         return s.cr >>> 0;
       case 0x14:
         return s.ndtr;
@@ -195,6 +239,14 @@ export class Dma implements Peripheral {
     if (x < 0 || x > 7) return;
     const s = this.streams[x];
     const reg = `DMA1.${this.regName(offset)}`;
+    if (s.stopping) {
+      this.services.fault(
+        reg,
+        `written before S${x}CR.EN read back 0 after the disable (RM0368 §9.3.17: the stream may still be finishing a transfer; ` +
+          `wait until EN reads 0, as HAL_DMA_Abort does)`,
+      );
+      s.stopping = false;
+    }
     const on = (s.cr & SXCR_EN) !== 0;
     switch (offset - 0x18 * x) {
       case 0x10:
@@ -252,8 +304,12 @@ export class Dma implements Peripheral {
       value = ((s.cr & ~writable) | (value & writable)) >>> 0;
       s.cr = value;
       if (!(value & SXCR_EN)) {
-        // Disabled by software: the transfer ends and TCIF is set.
+        // Disabled by software: the transfer ends and TCIF is set; EN reads
+        // back 1 until the stop is confirmed (see the header).
         this.setFlags(x, FLAG_TC);
+        s.stopping = true;
+        s.stopReads = 0;
+        s.snapshot = null;
       }
       return;
     }
@@ -273,6 +329,7 @@ export class Dma implements Peripheral {
     // NDTR as programmed (or the remainder left by a disable); addresses
     // restart from M0AR/M1AR (RM0368 §9.3: the software re-programs them to resume).
     s.index = 0;
+    s.snapshot = null;
   }
 
   private enableProblem(x: number, s: Stream, cr: number): { register: string; message: string } | null {
@@ -337,6 +394,7 @@ export class Dma implements Peripheral {
       return null;
     }
     const base = cr & SXCR_CT ? s.m1ar : s.m0ar;
+    if (s.index === 0 && cr & SXCR_MINC) this.takeSnapshot(s, base);
     const address = (base + (cr & SXCR_MINC ? 2 * s.index : 0)) >>> 0;
     let value: number;
     try {
@@ -347,11 +405,15 @@ export class Dma implements Peripheral {
       this.services.fault(`${reg}${cr & SXCR_CT ? "M1AR" : "M0AR"}`, `transfer error reading 0x${address.toString(16)}: ${(e as Error).message}`);
       return null;
     }
+    this.lastIndex = s.index;
     s.index++;
     s.transferred++;
     s.ndtr--;
     if (s.index === (s.reload >> 1)) this.setFlags(x, FLAG_HT);
     if (s.ndtr === 0) {
+      s.blockEnds++;
+      if (this.changedSinceSnapshot(s)) s.rewritten++;
+      s.snapshot = null;
       this.setFlags(x, FLAG_TC);
       if (cr & (SXCR_CIRC | SXCR_DBM)) {
         s.ndtr = s.reload;
@@ -362,6 +424,30 @@ export class Dma implements Peripheral {
       }
     }
     return value << 16 >> 16;
+  }
+
+  /** Keep the block's memory as it is when its first item is read. */
+  private takeSnapshot(s: Stream, base: number): void {
+    const n = s.ndtr;
+    if (!s.snapshot || s.snapshot.length !== n) s.snapshot = new Int16Array(n);
+    s.snapshotBase = base;
+    try {
+      for (let i = 0; i < n; i++) s.snapshot[i] = this.services.readMemory16(base + 2 * i);
+    } catch {
+      s.snapshot = null;
+    }
+  }
+
+  /** Whether the block's memory differs from its snapshot (the firmware wrote into the block being played). */
+  private changedSinceSnapshot(s: Stream): boolean {
+    const snap = s.snapshot;
+    if (!snap) return false;
+    try {
+      for (let i = 0; i < snap.length; i++) if ((this.services.readMemory16(s.snapshotBase + 2 * i) << 16 >> 16) !== snap[i]) return true;
+    } catch {
+      return false;
+    }
+    return false;
   }
 
   private streamError(x: number, register: string, message: string): void {

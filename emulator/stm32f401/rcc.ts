@@ -8,6 +8,15 @@
 // https://stm32-rs.github.io/stm32-rs/stm32f/stm32f4/RCC_0x40023800_PLLI2SCFGR_0x0084.html
 // (STM32F401: PLLI2SN bits 14:6, PLLI2SR bits 30:28, no PLLI2SM: the PLLI2S
 // input is the main PLL input divided by PLLM).
+//
+// PLLI2S takes time both ways. On, PLLI2SRDY rises PLLI2S_LOCK_SECONDS after
+// PLLI2SON. Off, the PLL stops within a few cycles of its input clock, and
+// RCC_CR.PLLI2SRDY reads 1 until it has: ST's HAL_RCCEx_PeriphCLKConfig
+// clears PLLI2SON and waits for PLLI2SRDY to read 0 before it writes
+// RCC_PLLI2SCFGR. As with the DMA's EN (dma.ts), the model stretches that
+// delay over the bus: PLLI2SRDY reads 1 on the first read of RCC_CR after
+// the disable and 0 from the second; RCC_PLLI2SCFGR written before that is a
+// fault (the write then applies). The I2S clock itself is gone at once.
 
 import type { MachineServices, Peripheral } from "../hardware";
 
@@ -87,6 +96,9 @@ export class Rcc implements Peripheral {
   private hseHz: number;
   /** Virtual time at which PLLI2S locks; Infinity when off or misconfigured. */
   private plli2sLockAt = Infinity;
+  /** PLLI2SON cleared and PLLI2SRDY not yet read back as 0 (see the header). */
+  private plli2sStopping = false;
+  private plli2sStopReads = 0;
   /** Listeners told when PLLI2S loses lock (the I2S models stop their clock). */
   private i2sClockListeners: Array<() => void> = [];
 
@@ -105,6 +117,10 @@ export class Rcc implements Peripheral {
 
   read32(offset: number): number {
     this.advanceTo(this.services.now());
+    if (offset === RCC_CR && this.plli2sStopping) {
+      if (this.plli2sStopReads++ === 0) return (this.regs[RCC_CR] | CR_PLLI2SRDY) >>> 0;
+      this.plli2sStopping = false;
+    }
     return (this.regs[offset] ?? 0) >>> 0;
   }
 
@@ -123,6 +139,13 @@ export class Rcc implements Peripheral {
         }
         break;
       case RCC_PLLI2SCFGR:
+        if (this.plli2sStopping) {
+          this.services.fault(
+            "RCC.PLLI2SCFGR",
+            "written before RCC_CR.PLLI2SRDY read back 0 after PLLI2SON was cleared (HAL_RCCEx_PeriphCLKConfig waits for it: the PLL may still run)",
+          );
+          this.plli2sStopping = false;
+        }
         if (old !== value && this.regs[RCC_CR] & CR_PLLI2SON) {
           this.services.fault(
             "RCC.PLLI2SCFGR",
@@ -147,6 +170,7 @@ export class Rcc implements Peripheral {
     const wasOn = (old & CR_PLLI2SON) !== 0;
     const isOn = (value & CR_PLLI2SON) !== 0;
     if (!wasOn && isOn) {
+      this.plli2sStopping = false;
       const problem = this.plli2sConfigProblem();
       if (problem) {
         this.services.fault("RCC.PLLI2SCFGR", `PLLI2SON set with an invalid configuration: ${problem}; PLLI2S will not lock`);
@@ -157,6 +181,8 @@ export class Rcc implements Peripheral {
     } else if (wasOn && !isOn) {
       next = (next & ~CR_PLLI2SRDY) >>> 0;
       this.plli2sLockAt = Infinity;
+      this.plli2sStopping = true;
+      this.plli2sStopReads = 0;
       this.regs[RCC_CR] = next;
       for (const l of this.i2sClockListeners) l();
       return;

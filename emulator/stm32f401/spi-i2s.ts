@@ -13,8 +13,25 @@
 // (The same formulas are printed in RM0090 and RM0390 for the sibling F4 parts.)
 //
 // The model is the bit clock master: while I2SE=1 and everything is valid it
-// emits frames in virtual time, pulling two 16-bit items per frame from the
-// DMA stream that serves its TX request, and hands them to the device on SD.
+// clocks half-word slots in virtual time (left, right, left, ...: slot k
+// starts at k / (2 fs) after I2SE was set) and hands each frame to the device
+// on SD. At the start of each slot the shift register takes the TX buffer
+// (SPI_DR) and TXE rises; with TXDMAEN set, TXE is a DMA request, which the
+// stream serving the request answers at once by writing the next item into
+// SPI_DR (so DR always holds the next slot's half-word, RM0368 §20.4.5
+// "Transmission sequence"). Without data in DR at a slot start the slot
+// underruns (UDR) and repeats the last half-word.
+//
+// SR: TXE = DR empty; BSY = the slot on the wire carries data or DR holds
+// some; CHSIDE = the side of the next slot (0 left). Clearing I2SE while
+// TXE=0 or BSY=1 is a fault: "To switch off the I2S, by clearing I2SE, it is
+// mandatory to wait for TXE = 1 and BSY = 0" (RM0368 §20.4.5; ST's
+// HAL_I2S_DMAStop stops the DMA, waits for TXE then BSY, then clears I2SE).
+// What DR still holds is kept across I2SE (a later start sends it first).
+// Each DMA item carries its parity in its block (even = left sample): an
+// item sent in a slot of the other side means left and right are swapped,
+// which is a fault once per enable (what a cut frame or a stale DR does after
+// a restart).
 
 import type { MachineServices, Peripheral } from "../hardware";
 import type { I2SFormat, I2SSink } from "../devices/i2s-bus";
@@ -60,6 +77,11 @@ export interface SpiI2sOptions {
   mckNote: string;
 }
 
+export const SR_TXE = 1 << 1;
+export const SR_CHSIDE = 1 << 2;
+export const SR_UDR = 1 << 3;
+export const SR_BSY = 1 << 7;
+
 export class SpiI2s implements Peripheral {
   readonly name: string;
   readonly base: number;
@@ -69,14 +91,25 @@ export class SpiI2s implements Peripheral {
   private rcc: Rcc;
   private dma: Dma;
   private sink: I2SSink | null = null;
-  private regs: Record<number, number> = { [SPI_CR1]: 0, [SPI_CR2]: 0, [SPI_DR]: 0, [SPI_CRCPR]: 7, [SPI_I2SCFGR]: 0, [SPI_I2SPR]: 2 };
-  /** Clocking frames right now. */
+  private regs: Record<number, number> = { [SPI_CR1]: 0, [SPI_CR2]: 0, [SPI_CRCPR]: 7, [SPI_I2SCFGR]: 0, [SPI_I2SPR]: 2 };
+  /** Clocking slots right now. */
   private running = false;
   private startedAt = 0;
+  /** Half-word slots clocked since I2SE was set (slot k is left when k is even). */
+  private slots = 0;
   private framesOut = 0;
   private fs = 0;
+  /** SPI_DR as the transmitter sees it: the next slot's half-word, or null (TXE=1). */
+  private tx: number | null = null;
+  /** Parity in its DMA block of the item in `tx` (0 left, 1 right), -1 when software wrote DR. */
+  private txParity = -1;
+  /** The slot on the wire carries data (not an underrun): BSY. */
+  private shifting = false;
   private lastItem = 0;
-  /** Items that found no DMA data (the link repeated the last value). */
+  private left = 0;
+  private udr = false;
+  private swapReported = false;
+  /** Slots that found no data in DR (each repeated the last half-word). */
   starvedItems = 0;
 
   constructor(services: MachineServices, rcc: Rcc, dma: Dma, opts: SpiI2sOptions) {
@@ -125,36 +158,86 @@ export class SpiI2s implements Peripheral {
   }
 
   advanceTo(now: number): void {
-    if (!this.running) return;
-    const due = Math.floor((now - this.startedAt) * this.fs + 1e-9);
-    while (this.framesOut < due) {
-      const left = this.pull();
-      const right = this.pull();
+    if (this.running) {
+      const due = Math.floor((now - this.startedAt) * this.fs * 2 + 1e-9);
+      while (this.slots < due) this.slot();
+    }
+    this.request();
+  }
+
+  /**
+   * Move this I2S's clock on to the end of the DMA block it is playing, now:
+   * the slots up to the block end are clocked at once and the later ones keep
+   * the rate (the phase jumps; no sample is lost). The race explorer's
+   * "DMA block end" event. Returns false when no stream is feeding it.
+   */
+  finishBlock(): boolean {
+    if (!this.running || !(this.regs[SPI_CR2] & CR2_TXDMAEN)) return false;
+    const x = this.dma.streamFor(this.opts.txRequest);
+    if (x < 0) return false;
+    this.advanceTo(this.services.now());
+    const before = this.dma.blockEnds(x);
+    const slotSeconds = 1 / (2 * this.fs);
+    for (let guard = 0; guard < 0x20000 && this.dma.blockEnds(x) === before; guard++) {
+      if (this.dma.streamFor(this.opts.txRequest) !== x) return false;
+      this.slot();
+      this.startedAt -= slotSeconds;
+    }
+    return this.dma.blockEnds(x) !== before;
+  }
+
+  /** One slot: the shift register takes DR (or underruns), TXE rises and the DMA answers. */
+  private slot(): void {
+    const k = this.slots++;
+    let v: number;
+    if (this.tx !== null) {
+      v = this.tx;
+      if (this.txParity >= 0 && this.txParity !== (k & 1) && !this.swapReported) {
+        this.swapReported = true;
+        this.services.fault(
+          `${this.name}.DR`,
+          `left and right swapped: a ${this.txParity ? "right" : "left"} sample went out in a ${k & 1 ? "right" : "left"} slot ` +
+            `(a half-word left in DR or a frame cut by I2SE; RM0368 §20.4.5: wait for TXE=1 and BSY=0 before clearing I2SE)`,
+        );
+      }
+      this.tx = null;
+      this.shifting = true;
+    } else {
+      v = this.lastItem;
+      this.shifting = false;
+      this.udr = true;
+      this.starvedItems++;
+    }
+    this.lastItem = v;
+    this.request();
+    if (k & 1) {
       this.framesOut++;
-      if (this.sink) this.sink.frame(left, right);
+      if (this.sink) this.sink.frame(this.left, v);
+    } else {
+      this.left = v;
     }
   }
 
-  private pull(): number {
-    if (this.regs[SPI_CR2] & CR2_TXDMAEN) {
-      const v = this.dma.requestItem(this.opts.txRequest, this.base + SPI_DR);
-      if (v === null) {
-        this.starvedItems++;
-        return this.lastItem;
-      }
-      this.lastItem = v;
-      return v;
-    }
-    // No DMA: the shift register repeats whatever the CPU last wrote to DR.
-    return this.regs[SPI_DR] << 16 >> 16;
+  /** TXE with TXDMAEN is a DMA request: the stream serving it writes DR at once (RM0368 §20.4, "DMA features"). */
+  private request(): void {
+    if (this.tx !== null || !(this.regs[SPI_CR2] & CR2_TXDMAEN)) return;
+    const v = this.dma.requestItem(this.opts.txRequest, this.base + SPI_DR);
+    if (v === null) return;
+    this.tx = v;
+    this.txParity = this.dma.lastIndex & 1;
   }
 
   read32(offset: number): number {
     this.advanceTo(this.services.now());
     if (offset === SPI_SR) {
-      // TXE=1 (DMA keeps DR fed), CHSIDE from the frame phase, BSY while clocking.
-      return (1 << 1) | (this.running ? 1 << 7 : 0);
+      let sr = this.tx === null ? SR_TXE : 0;
+      if (this.running && (this.shifting || this.tx !== null)) sr |= SR_BSY;
+      if (this.running && this.slots & 1) sr |= SR_CHSIDE;
+      if (this.udr) sr |= SR_UDR;
+      this.udr = false; // UDR is cleared by a read of SPI_SR
+      return sr;
     }
+    if (offset === SPI_DR) return 0; // nothing received: transmit only
     return (this.regs[offset] ?? 0) >>> 0;
   }
 
@@ -179,10 +262,16 @@ export class SpiI2s implements Peripheral {
         }
         this.regs[SPI_I2SPR] = value & 0x3ff;
         return;
+      case SPI_DR:
+        // Software loads the TX buffer (overwriting what it held).
+        this.tx = value << 16 >> 16;
+        this.txParity = -1;
+        return;
       case SPI_SR:
         return;
       default:
         this.regs[offset] = value;
+        this.request();
     }
   }
 
@@ -193,6 +282,13 @@ export class SpiI2s implements Peripheral {
     if (wasOn && (value & ~I2SCFGR_I2SE) !== (old & ~I2SCFGR_I2SE)) {
       this.services.fault(reg, "configuration changed while I2SE=1 (RM0368: configure I2SCFGR with the I2S disabled); only I2SE applied");
       value = ((old & ~I2SCFGR_I2SE) | (value & I2SCFGR_I2SE)) >>> 0;
+    }
+    if (wasOn && !isOn && this.running && (this.tx !== null || this.shifting)) {
+      this.services.fault(
+        reg,
+        `I2SE cleared with ${this.tx !== null ? "TXE=0 (a half-word still in DR)" : "BSY=1 (a half-word on the wire)"}: ` +
+          "RM0368 §20.4.5: to switch off the I2S, wait for TXE=1 and BSY=0 first (HAL_I2S_DMAStop)",
+      );
     }
     this.regs[SPI_I2SCFGR] = value & 0xfbf;
     if (!wasOn && isOn) this.enable();
@@ -206,7 +302,10 @@ export class SpiI2s implements Peripheral {
     if (problems.length) return; // I2SE reads 1, but no clock comes out
     this.fs = this.derivedRate();
     this.startedAt = this.services.now();
+    this.slots = 0;
     this.framesOut = 0;
+    this.shifting = false;
+    this.swapReported = false;
     this.running = true;
     const cfg = this.regs[SPI_I2SCFGR];
     const format: I2SFormat = {
@@ -221,6 +320,7 @@ export class SpiI2s implements Peripheral {
   private stopClock(): void {
     if (!this.running) return;
     this.running = false;
+    this.shifting = false;
     if (this.sink) this.sink.stop();
   }
 

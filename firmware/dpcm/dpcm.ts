@@ -271,9 +271,10 @@ export class BackEnd {
 export function allocateRing(fe: FrontEnd, periodFrames: number): void {
   fe.params.periodFrames = periodFrames;
   fe.bufferFrames = fe.periods * periodFrames;
+  const samples = periodFrames * 2;
+  if (fe.ring.length === fe.bufferFrames * 2 && fe.periodViews.length === fe.periods && fe.periodViews[0].length === samples) return;
   if (fe.ring.length !== fe.bufferFrames * 2) fe.ring = new Int16Array(fe.bufferFrames * 2);
   fe.periodViews = [];
-  const samples = periodFrames * 2;
   for (let p = 0; p < fe.periods; p++) fe.periodViews.push(fe.ring.subarray(p * samples, (p + 1) * samples));
 }
 

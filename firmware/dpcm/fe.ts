@@ -15,6 +15,8 @@ import { StreamParams } from "../pcm";
 
 /** Period sizes an FE may be opened with, frames (at least 16: the interrupt's work per period is fixed). */
 export const MIN_PERIOD_FRAMES = 16;
+/** The shortest period, milliseconds, where the board says nothing (Board.minPeriodMs). */
+export const DEFAULT_MIN_PERIOD_MS = 4;
 export const MAX_PERIOD_FRAMES = 4096;
 
 /**
@@ -48,6 +50,12 @@ export function openRate(card: Card, fe: FrontEnd): number | string {
   return rate || card.board.params.rate;
 }
 
+/** The period an FE opened at `rate` Hz gets when none is asked for: the board's period time, in even frames. Context: main. */
+export function defaultPeriodFrames(card: Card, rate: number): number {
+  const board = card.board.params;
+  return 2 * Math.round((board.periodFrames * rate) / board.rate / 2);
+}
+
 /**
  * Open an FE (open + hw_params): at `rate` Hz (0: openRate) and
  * `periodFrames` frames a period (0: the board's), then connect it to every
@@ -57,8 +65,7 @@ export function openRate(card: Card, fe: FrontEnd): number | string {
  */
 export function feOpen(card: Card, fe: FrontEnd, rate: number, periodFrames: number): string {
   if (fe.state !== FeState.Closed) return fe.name + ": already open (state " + FE_STATE_NAMES[fe.state] + ")";
-  const period = periodFrames || card.board.params.periodFrames;
-  if (periodFrames && (period < MIN_PERIOD_FRAMES || period > MAX_PERIOD_FRAMES || period % 2 !== 0)) {
+  if (periodFrames && (periodFrames < MIN_PERIOD_FRAMES || periodFrames > MAX_PERIOD_FRAMES || periodFrames % 2 !== 0)) {
     return fe.name + ": a period must be an even number of frames from " + MIN_PERIOD_FRAMES + " to " + MAX_PERIOD_FRAMES;
   }
   let chosen = rate;
@@ -67,19 +74,35 @@ export function feOpen(card: Card, fe: FrontEnd, rate: number, periodFrames: num
     if (typeof r === "string") return r;
     chosen = r;
   }
+  const period = periodFrames || defaultPeriodFrames(card, chosen);
+  // A period-time constraint, as ALSA drivers set one (snd_pcm_hw_constraint_minmax
+  // on PERIOD_TIME): the board's interrupt and the main loop's refill run once a period.
+  const minMs = card.board.minPeriodMs === undefined ? DEFAULT_MIN_PERIOD_MS : card.board.minPeriodMs;
+  if ((period / chosen) * 1000 < minMs) {
+    return (
+      fe.name + ": a " + period + "-frame period at " + chosen + " Hz lasts " + ((period / chosen) * 1000).toFixed(2) + " ms; this board needs at least " +
+      minMs + " ms (" + Math.ceil((minMs * chosen) / 1000) + " frames)"
+    );
+  }
+  // Set for hw_params, put back if a BE refuses: a refused open changes
+  // nothing the FE shows. The pointers start at 0 before the links are made
+  // (each starts at the FE's hw_ptr).
+  const oldPeriod = fe.params.periodFrames;
   fe.params.rate = chosen;
-  if (period !== fe.params.periodFrames) allocateRing(fe, period);
-  feSetState(fe, FeState.Open);
+  fe.params.periodFrames = period;
   fe.applPtr = 0;
   fe.hwPtr = 0;
-  fe.written = 0;
-  fe.xrunAt = -1;
+  feSetState(fe, FeState.Open);
   const err = connectRouted(card, fe);
   if (err) {
     feSetState(fe, FeState.Closed);
     fe.params.rate = card.board.params.rate;
+    fe.params.periodFrames = oldPeriod;
     return err;
   }
+  allocateRing(fe, period);
+  fe.written = 0;
+  fe.xrunAt = -1;
   feSetState(fe, FeState.Setup);
   return "";
 }

@@ -80,8 +80,12 @@ export function linkSet(card: Card, link: Link, to: LinkState): void {
   const be = link.be;
   // Priming copies two periods: never in a section, never from the handler.
   // The interrupt only ever stops links, so a BE found idle here stays idle
-  // until the section below starts it.
-  const idle = to === LinkState.Running && be.startCount === 0 && be.state !== BeState.Start;
+  // until the section below starts it. A paused or suspended BE is not idle:
+  // its hardware holds its position in a period buffer and resumes there, so
+  // priming would overwrite the block it is frozen in (the Pico's DMA model
+  // caught that, issue 10).
+  const idle =
+    to === LinkState.Running && be.startCount === 0 && be.state !== BeState.Start && be.state !== BeState.Paused && be.state !== BeState.Suspend;
   if (idle && !irq.inHandler && link.state !== LinkState.Running) prime(card, link);
   const was = irqSave();
   const from = link.state;
@@ -145,6 +149,14 @@ export function dpcmFeTrigger(card: Card, fe: FrontEnd, cmd: Cmd): PcmError {
     record(Kind.TriggerDeferred, fe.index, -1, -1, 0, Site.Trigger, cmd);
     return PcmError.None;
   }
+  // From the main loop the FE counts as updating while its links are walked:
+  // an xrun stop or a drain's end from the interrupt meanwhile is held, like
+  // one during a routing update, and its BE part replayed at the end. ALSA
+  // serialises the two under the stream lock (snd_pcm_action_lock_irq);
+  // walked one section a link, the interrupt's stop would be overwritten
+  // (the model-based test found that: a SUSPEND left a link idle).
+  const guard = !irq.inHandler && !irq.unsafe;
+  if (guard) fe.updating = true;
   const starting = cmd === Cmd.Start || cmd === Cmd.Resume || cmd === Cmd.PauseRelease;
   const feFirst = (fe.order === Order.Pre) === starting;
   if (feFirst) feSetState(fe, to);
@@ -154,5 +166,13 @@ export function dpcmFeTrigger(card: Card, fe: FrontEnd, cmd: Cmd): PcmError {
     linkSet(card, n.owner as Link, want);
   }
   if (!feFirst) feSetState(fe, to);
+  if (guard) {
+    fe.updating = false;
+    if (fe.triggerPending) {
+      fe.triggerPending = false;
+      record(Kind.TriggerReplayed, fe.index, -1, -1, 0, Site.Trigger, fe.pendingCmd);
+      feSyncLinks(card, fe);
+    }
+  }
   return PcmError.None;
 }

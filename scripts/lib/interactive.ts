@@ -76,7 +76,7 @@ export async function runInteractive(o: InteractiveOptions): Promise<Interactive
   let finish!: () => void;
   const done = new Promise<void>((r) => (finish = r));
   const raw = o.input.isTTY === true && typeof o.input.setRawMode === "function";
-  let lastCtrlC = 0;
+  let lastCtrlC = -Infinity;
   const onData = (chunk: Buffer | string): void => {
     const s = typeof chunk === "string" ? chunk : chunk.toString("latin1");
     if (s.includes(CTRL_D)) {

@@ -246,7 +246,7 @@ export async function runMonitor(o: MonitorOptions): Promise<MonitorResult> {
   let waitingNoted = false;
 
   // ---- input ----
-  let lastCtrlC = 0;
+  let lastCtrlC = -Infinity; // no Ctrl-C yet
   let droppedNoted = false;
   const early: string[] = [];
   let rawMode = false;

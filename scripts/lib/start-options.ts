@@ -3,6 +3,7 @@
 
 import { Command, InvalidArgumentError } from "commander";
 import { BOARD_NAMES } from "../../emulator/boards/registry.ts";
+import { FUNCTIONAL_STATEMENT_COST_US, PICO_STATEMENT_COST_US, parseStatementCost } from "../../emulator/cost-model.ts";
 
 function positive(name: string) {
   return (value: string): number => {
@@ -28,7 +29,17 @@ export function startProgram(): Command {
       if (!Number.isInteger(n)) throw new InvalidArgumentError("--seed must be an integer");
       return n;
     })
-    .option("--statement-cost <us>", "virtual CPU microseconds per JavaScript statement", positive("--statement-cost"))
+    .option(
+      "--statement-cost <cost>",
+      `virtual CPU time per JavaScript statement: microseconds, or the calibrated Pico ends optimistic ` +
+        `(${PICO_STATEMENT_COST_US.optimistic} us) or pessimistic (${PICO_STATEMENT_COST_US.pessimistic} us) from ` +
+        `emulator/cost-model.json; default ${FUNCTIONAL_STATEMENT_COST_US} us, at which the firmware keeps up`,
+      (v) => {
+        const us = parseStatementCost(v);
+        if (us instanceof Error) throw new InvalidArgumentError(us.message);
+        return us;
+      },
+    )
     .option("--interactive", "type console commands at the board's prompt, in real time (an idle board unless --demo or --script)")
     .option("--out <dir>", "directory for the WAV files, serial.log, report.html and run.json", "out")
     .option("--quiet", "do not echo the serial console while running")

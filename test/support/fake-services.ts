@@ -37,6 +37,19 @@ export class FakeServices implements MachineServices {
     this.levels.set(pin, level);
     for (const l of this.listeners.get(pin) ?? []) l(level);
   }
+  /**
+   * What Espruino's defragmenter (E.defrag(), jsvDefragment in src/jsvar.c)
+   * does to an unlocked flat string: the data moves to a new address and the
+   * old block is zeroed (it is free memory from then on). Returns the new address.
+   */
+  move(v: Int16Array): number {
+    const r = this.regions.find((x) => x.buffer === v.buffer);
+    if (!r) throw new Error("move: not a flat buffer");
+    this.regions.push({ base: r.base, bytes: new Uint8Array(r.bytes.length), buffer: new ArrayBuffer(0) });
+    r.base = this.next;
+    this.next += (r.bytes.length + 3) & ~3;
+    return r.base;
+  }
   /** A flat buffer's address, like E.getAddressOf(buf, true): stable per buffer. */
   addressOf(v: Int16Array): number {
     const existing = this.regions.find((r) => r.buffer === v.buffer);

@@ -99,6 +99,8 @@ export function makeRig(options: RigOptions = {}): Rig {
     backEnds: beSpecs.map((spec, i) => ({ name: spec.name, description: "test sink", driver: sinks[i] })),
     params,
     periods: options.periods ?? 4,
+    // Periods as short as a test likes: nothing here runs in real time.
+    minPeriodMs: 0,
     startInterrupt: () => "test",
     pollCompletions: () => {},
   };

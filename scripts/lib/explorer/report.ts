@@ -1,8 +1,9 @@
 // Text and JSON reports of the explorer's searches and replays.
 
 import { readFileSync } from "node:fs";
-import type { FirstFinding, PhaseReport, SearchReport } from "./search.ts";
+import type { FirstFinding, PairCoverage, PhaseReport, SearchReport } from "./search.ts";
 import type { Landing, RunResult } from "./runner.ts";
+import { MODES, SCENARIOS, type Expectation } from "./scenarios.ts";
 
 const sourceCache = new Map<string, string[] | null>();
 
@@ -23,9 +24,13 @@ export function sourceLine(location: string): string {
   return text.length > 90 ? text.slice(0, 87) + "..." : text;
 }
 
+const EVENT_NAMES: Record<string, string> = { irq: "interrupt", dma: "DMA block end", nak: "I2C NAK" };
+
 export function describeLanding(l: Landing): string {
   const src = sourceLine(l.location);
-  return `boundary ${l.boundary} (t=${l.time.toFixed(6)} s), before ${l.location}${src ? "   " + src : ""}`;
+  const where = l.kind === "irq" ? "" : l.inTask ? ", in the interrupt" : ", in the main loop";
+  const idle = l.took ? "" : " (nothing to act on)";
+  return `${EVENT_NAMES[l.kind] ?? l.kind} at boundary ${l.boundary} (t=${l.time.toFixed(6)} s${where})${idle}, before ${l.location}${src ? "   " + src : ""}`;
 }
 
 function rate(p: PhaseReport): string {
@@ -34,53 +39,72 @@ function rate(p: PhaseReport): string {
 
 function phaseLine(name: string, p: PhaseReport, extra = ""): string {
   const beyond = p.withFinding > 0 ? ` (${p.withNewFinding} beyond the baseline, ${p.withExpected} with the expected finding)` : "";
-  return `    ${name.padEnd(7)} ${String(p.schedules).padStart(6)} schedules${extra}, ${p.withFinding} with a finding${beyond}; ${p.seconds.toFixed(2)} s, ${rate(p)}`;
+  return `    ${name.padEnd(12)} ${String(p.schedules).padStart(6)} schedules${extra}, ${p.withFinding} with a finding${beyond}; ${p.seconds.toFixed(2)} s, ${rate(p)}`;
 }
 
-function expectedText(r: SearchReport): string {
-  return r.scenario.expect.join(" or ") + (r.scenario.expectCtx ? ` (ctx=${r.scenario.expectCtx})` : "");
+export function expectedText(e: Expectation): string {
+  return e.none ? "no finding" : e.any.join(" or ") + (e.ctx ? ` (ctx=${e.ctx})` : "");
+}
+
+function scenarioLabel(r: SearchReport): string {
+  return r.scenario.id !== null ? `s${r.scenario.id}` : r.scenario.key;
 }
 
 /** The first finding of every kind: the expected kinds first, the baseline's kinds last. */
 function orderedFirsts(r: SearchReport): FirstFinding[] {
   const all = Object.values(r.first);
-  const score = (f: FirstFinding): number => (r.scenario.expect.includes(f.kind) ? 0 : r.kinds[f.kind]?.inBaseline ? 2 : 1);
+  const score = (f: FirstFinding): number => (r.expect.any.includes(f.kind) ? 0 : r.kinds[f.kind]?.inBaseline ? 2 : 1);
   return all.sort((a, b) => score(a) - score(b));
 }
 
 export function formatSearch(r: SearchReport): string {
   const out: string[] = [];
-  out.push(`  [${r.mode}] window: ${r.windowLength} main-loop statements (boundaries 0..${r.windowLength - 1})`);
-  if (r.single) out.push(phaseLine("single", r.single, " (every boundary)"));
-  if (r.pairs) {
-    const how =
-      r.pairs.nearest === Infinity
-        ? "every pair"
-        : `${r.pairs.covered} of ${r.pairs.total} pairs: ${r.pairs.firstBoundaries} first boundaries x their ${r.pairs.nearest} nearest successors`;
-    out.push(phaseLine("pairs", r.pairs, ` (${how})`));
+  const fixed = r.scenario.fixed.length ? `; every schedule has ${r.scenario.fixed.map((e) => `${e.kind}@${e.boundary}`).join(", ")}` : "";
+  out.push(
+    `  [${r.mode}] window: ${r.windowLength} main-loop statements (irq boundaries 0..${r.windowLength - 1}), ` +
+      `${r.windowStatements} in all (hardware boundaries 0..${r.windowStatements - 1})${fixed}`,
+  );
+  for (const kind of r.scenario.events) {
+    const single = r.single[kind];
+    if (single) out.push(phaseLine(`${kind} single`, single, " (every boundary)"));
+    const pairs = r.pairs[kind];
+    if (pairs) {
+      const how =
+        pairs.nearest === Infinity
+          ? "every pair"
+          : `${pairs.covered} of ${pairs.total} pairs: ${pairs.firstBoundaries} first boundaries x their ${pairs.nearest} nearest successors`;
+      out.push(phaseLine(`${kind} pairs`, pairs, ` (${how})`));
+    }
   }
-  if (r.random) out.push(phaseLine("random", r.random, ` (seed ${r.random.seed}, 1-4 interrupts each)`));
+  if (r.random) out.push(phaseLine("random", r.random, ` (seed ${r.random.seed}, 1-4 events each)`));
+  for (const [kind, e] of Object.entries(r.events)) {
+    out.push(
+      `    ${(EVENT_NAMES[kind] ?? kind) + ":"} ${e.schedules} schedules, ${e.landed} placed in the window (${e.took} with something to act on), ` +
+        `${e.withFinding} schedules with a finding`,
+    );
+  }
   const kinds = Object.entries(r.kinds);
   if (kinds.length === 0) {
     out.push(`    findings: none over ${r.total.schedules} schedules`);
   } else {
     out.push(`    findings by kind (schedules / records):`);
     for (const [k, v] of kinds) {
-      const note = v.inBaseline ? "   (also with no interrupt in the window: the unguarded list change itself)" : "";
+      const note = v.inBaseline ? "   (also with no event in the window: the unguarded change itself)" : "";
       out.push(`      ${k.padEnd(22)} ${String(v.schedules).padStart(6)} / ${v.records}${note}`);
     }
   }
-  if (r.mode === "unsafe") {
-    out.push(`    expected ${expectedText(r)}: ${r.expectedFound ? "FOUND" : "NOT FOUND"}`);
-  }
+  out.push(`    expected ${expectedText(r.expect)}: ${verdictOf(r) ? "FAILED" : r.expect.none ? "held" : "FOUND"}`);
   const firsts = orderedFirsts(r);
   for (const f of firsts) {
     out.push(`    first ${f.kind}: ${f.schedule}`);
-    if (f.landed.length === 0) out.push(`      no interrupt in the window`);
-    for (const l of f.landed) out.push(`      interrupt at ${describeLanding(l)}`);
+    if (f.landed.length === 0) out.push(`      no event in the window`);
+    for (const l of f.landed) out.push(`      ${describeLanding(l)}`);
     for (const line of f.lines) out.push(`      | ${line}`);
     for (const p of f.endState) out.push(`      end state: ${p}`);
-    out.push(`      replay: npm run explore -- --replay ${f.schedule}`);
+    for (const p of f.hwFaults) out.push(`      model fault: ${p}`);
+    for (const p of f.checks) out.push(`      check: ${p}`);
+    const builtin = SCENARIOS.some((x) => x.source === r.scenario.source);
+    out.push(`      replay: npm run explore -- ${builtin ? "" : `--scenario-file ${r.scenario.source} `}--replay ${f.schedule}`);
   }
   return out.join("\n");
 }
@@ -89,36 +113,60 @@ export interface RunSummary {
   board: string;
   bundle: string;
   reports: SearchReport[];
+  /** Scenarios not run on this board, and why. */
+  skipped: { scenario: string; reason: string }[];
   wallSeconds: number;
 }
 
-/** Problems that make the exit status 1: any finding in safe mode, an expected finding missing in unsafe mode. */
+/** Why a search does not meet its mode's expectation, or "". */
+function verdictOf(r: SearchReport): string {
+  if (r.expect.none && r.total.withFinding > 0) return `${r.total.withFinding} schedule(s) with a finding (${Object.keys(r.kinds).join(", ")})`;
+  if (!r.expect.none && !r.expectedFound) return `expected ${expectedText(r.expect)} not found`;
+  return "";
+}
+
+/**
+ * What a clean run showed, naming only the modes that ran: "safe mode clean"
+ * when every safe search expected and had no finding, "every unsafe scenario
+ * found its race" when every unsafe search found what it expects, "<mode>
+ * mode not run" for a mode that did not run.
+ */
+function verdictText(reports: SearchReport[]): string {
+  return MODES.map((mode) => {
+    const ran = reports.filter((r) => r.mode === mode);
+    if (ran.length === 0) return `${mode} mode not run`;
+    if (ran.every((r) => r.expect.none)) return `${mode} mode clean`;
+    if (ran.every((r) => !r.expect.none)) return `every ${mode} scenario found its race`;
+    return `every ${mode} scenario showed what it expects`;
+  }).join(", ");
+}
+
+/** Problems that make the exit status 1: a mode whose expectation does not hold (a finding where none may be, an expected finding missing). */
 export function verdictProblems(reports: SearchReport[]): string[] {
   const problems: string[] = [];
   for (const r of reports) {
-    if (r.mode === "safe" && r.total.withFinding > 0) {
-      problems.push(`s${r.scenario.id} safe: ${r.total.withFinding} schedule(s) with a finding (${Object.keys(r.kinds).join(", ")})`);
-    }
-    if (r.mode === "unsafe" && !r.expectedFound) problems.push(`s${r.scenario.id} unsafe: expected ${expectedText(r)} not found`);
+    const v = verdictOf(r);
+    if (v) problems.push(`${scenarioLabel(r)} ${r.mode}: ${v}`);
   }
   return problems;
 }
 
 export function formatSummary(s: RunSummary): string {
   const out: string[] = [];
-  let lastScenario = -1;
+  let last = "";
   for (const r of s.reports) {
-    if (r.scenario.id !== lastScenario) {
+    if (r.scenario.key !== last) {
       out.push("");
-      out.push(`s${r.scenario.id} ${r.scenario.key}: ${r.scenario.title}`);
+      out.push(`${r.scenario.id !== null ? `s${r.scenario.id} ` : ""}${r.scenario.key}: ${r.scenario.title}`);
       out.push(`  window line: ${r.window}`);
-      lastScenario = r.scenario.id;
+      last = r.scenario.key;
     }
     out.push(formatSearch(r));
   }
+  for (const k of s.skipped) out.push("", `${k.scenario}: skipped on ${s.board}: ${k.reason}`);
   out.push("");
   out.push("summary");
-  out.push("  scenario  mode    window  schedules  with finding  single-boundary search   kinds beyond the baseline");
+  out.push("  scenario                 mode    events    window  schedules  with finding  single-boundary search   kinds beyond the baseline");
   let singleSchedules = 0;
   let singleSeconds = 0;
   let schedules = 0;
@@ -128,14 +176,16 @@ export function formatSummary(s: RunSummary): string {
       .filter(([, v]) => !v.inBaseline)
       .map(([k]) => k)
       .join(", ");
-    const single = r.single ? `${String(r.single.schedules).padStart(5)} in ${r.single.seconds.toFixed(2)} s` : "-";
+    const singles = Object.values(r.single);
+    const n = singles.reduce((a, p) => a + p.schedules, 0);
+    const t = singles.reduce((a, p) => a + p.seconds, 0);
+    const single = singles.length ? `${String(n).padStart(5)} in ${t.toFixed(2)} s` : "-";
+    const win = r.scenario.events.includes("irq") ? r.windowLength : r.windowStatements;
     out.push(
-      `  s${r.scenario.id}        ${r.mode.padEnd(7)} ${String(r.windowLength).padStart(6)}  ${String(r.total.schedules).padStart(9)}  ${String(r.total.withFinding).padStart(12)}  ${single.padEnd(22)}  ${beyond || "-"}`,
+      `  ${scenarioLabel(r).padEnd(24)} ${r.mode.padEnd(7)} ${r.scenario.events.join("+").padEnd(8)} ${String(win).padStart(6)}  ${String(r.total.schedules).padStart(9)}  ${String(r.total.withFinding).padStart(12)}  ${single.padEnd(22)}  ${beyond || "-"}`,
     );
-    if (r.single) {
-      singleSchedules += r.single.schedules;
-      singleSeconds += r.single.seconds;
-    }
+    singleSchedules += n;
+    singleSeconds += t;
     schedules += r.total.schedules;
     seconds += r.total.seconds;
   }
@@ -145,23 +195,22 @@ export function formatSummary(s: RunSummary): string {
       `(board ${s.board}, ${s.bundle}; wall ${s.wallSeconds.toFixed(2)} s)`,
   );
   const problems = verdictProblems(s.reports);
-  // Say only what ran: a --mode safe run says nothing of unsafe scenarios.
-  const ran = new Set(s.reports.map((r) => r.mode));
-  const clean = [ran.has("safe") ? "safe mode clean" : "unsafe mode only (safe mode not run)", ran.has("unsafe") ? "every unsafe scenario found its race" : "unsafe mode not run"];
-  out.push(problems.length === 0 ? "  verdict: " + clean.join(", ") : "  verdict: " + problems.join("; "));
+  out.push(problems.length === 0 ? "  verdict: " + verdictText(s.reports) : "  verdict: " + problems.join("; "));
   return out.join("\n");
 }
 
 /** The JSON form: everything but the first findings' whole logs (replay them for those). */
 export function summaryJson(s: RunSummary): unknown {
+  const inf = (x: PairCoverage) => ({ ...x, nearest: x.nearest === Infinity ? "all" : x.nearest });
   return {
     board: s.board,
     bundle: s.bundle,
     wallSeconds: s.wallSeconds,
     problems: verdictProblems(s.reports),
+    skipped: s.skipped,
     reports: s.reports.map((r) => ({
       ...r,
-      pairs: r.pairs ? { ...r.pairs, nearest: r.pairs.nearest === Infinity ? "all" : r.pairs.nearest } : null,
+      pairs: Object.fromEntries(Object.entries(r.pairs).map(([k, v]) => [k, inf(v)])),
       first: Object.fromEntries(
         Object.entries(r.first).map(([k, f]) => [k, { ...f, log: undefined, landed: f.landed.map((l) => ({ ...l, source: sourceLine(l.location) })) }]),
       ),
@@ -171,13 +220,15 @@ export function summaryJson(s: RunSummary): unknown {
 
 export function formatReplay(schedule: string, result: RunResult): string {
   const out: string[] = [];
-  out.push(`replay ${schedule}: window of ${result.windowLength} main-loop statements`);
-  if (result.landed.length === 0) out.push(`  no interrupt in the window`);
-  for (const l of result.landed) out.push(`  interrupt at ${describeLanding(l)}`);
-  for (const b of result.missed) out.push(`  boundary ${b}: past the end of the window, not fired`);
+  out.push(`replay ${schedule}: window of ${result.windowLength} main-loop statements, ${result.windowStatements} in all`);
+  if (result.landed.length === 0) out.push(`  no event in the window`);
+  for (const l of result.landed) out.push(`  ${describeLanding(l)}`);
+  for (const e of result.missed) out.push(`  ${e.kind} at boundary ${e.boundary}: past the end of the window, not placed`);
   const kinds = Object.entries(result.findings);
   out.push(`  findings: ${kinds.length ? kinds.map(([k, n]) => `${k} ${n}`).join(", ") : "none"}`);
   for (const p of result.endState) out.push(`  end state: ${p}`);
+  for (const p of result.hwFaults) out.push(`  model fault: ${p}`);
+  for (const p of result.checks) out.push(`  check: ${p}`);
   out.push(`--- serial log of the run (byte for byte what the search saw) ---`);
   return out.join("\n");
 }

@@ -11,11 +11,12 @@
 //                         deferred to irqRestore on the main loop
 //   3  irq mask           main-loop critical sections (irq.masked outside the handler)
 //   4  detectors          one instant per RACE record, at the time it was made
+//   5  hardware events    one instant per DMA block end or I2C NAK the explorer placed
 //   10+f  FE <name> update     routing updates of that FE (fe.updating)
 //   30+f  FE <name> state      the FE's state (RUNNING, XRUN, ...)
 //   20+b  BE <name>            the BE's state (START, STOP, ...); counter "<name> start_count"
 // Event categories (cat): window, interrupt, handler, masked, routing,
-// fe-state, be-state, be-start-count, log, race.
+// fe-state, be-state, be-start-count, log, race, hardware.
 
 import type { Machine } from "../../../emulator/machine.ts";
 import { BE_STATE_NAMES, FE_STATE_NAMES } from "../../../firmware/dpcm/dpcm.ts";
@@ -44,6 +45,7 @@ const TID_MAIN = 1;
 const TID_IRQ = 2;
 const TID_MASK = 3;
 const TID_RACE = 4;
+const TID_HW = 5;
 const TID_FE_UPDATE = 10;
 const TID_BE = 20;
 const TID_FE_STATE = 30;
@@ -229,6 +231,21 @@ export class TraceRecorder {
     });
   }
 
+  /** The explorer placed a hardware event (a DMA block end, an I2C NAK) at this boundary. */
+  hardware(kind: string, boundary: number, location: string, took: boolean): void {
+    const what = kind === "dma" ? "DMA block end" : kind === "nak" ? "I2C NAK armed" : kind;
+    this.events.push({
+      name: `${what} at boundary ${boundary}${took ? "" : " (nothing to act on)"}`,
+      cat: "hardware",
+      ph: "i",
+      s: "t",
+      ts: this.nowUs() - this.costUs,
+      pid: PID,
+      tid: TID_HW,
+      args: { kind, boundary, landed: location, took },
+    });
+  }
+
   private onSerial(text: string): void {
     const all = this.partial + text;
     const lines = all.split("\n");
@@ -265,6 +282,7 @@ export class TraceRecorder {
       ...thread(TID_IRQ, "interrupt (EXEC timer task)", 1),
       ...thread(TID_MASK, "irq mask (main-loop critical sections)", 2),
       ...thread(TID_RACE, "race detectors", 3),
+      ...thread(TID_HW, "hardware events (explorer)", 4),
     ];
     const rt = this.dpcm?.card;
     if (rt) {

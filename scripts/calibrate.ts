@@ -1,0 +1,133 @@
+// npm run calibrate: derive the emulator's cost per statement on a Pico from
+// the real interpreter (scripts/lib/calibration.ts says how) and write it to
+// emulator/cost-model.json, the figure the emulator charges by default.
+// Needs valgrind (Debian package) and the stock Espruino 2v29 Linux build
+// (ESPRUINO_BIN, else ../shared/espruino-2v29/espruino). About a minute.
+
+import { writeFileSync, existsSync } from "node:fs";
+import { join, relative } from "node:path";
+import { Command } from "commander";
+import {
+  CALIBRATION_BUNDLE,
+  PICO_HZ,
+  FORUM_LOOP_PICO_US,
+  REPO_ROOT,
+  WORKLOADS,
+  countForumLoop,
+  cyclesPerInstruction,
+  findTools,
+  measureWorkload,
+  readCalibrationBundle,
+  round,
+  sha256File,
+  type WorkloadFigures,
+} from "./lib/calibration.ts";
+import type { CostModel } from "../emulator/cost-model.ts";
+
+const FIRMWARE_2017 =
+  "Espruino RELEASE_1V95 (November 2017), Linux build, make OPTIMIZEFLAGS='-Os -fcommon' with gcc 12 (-fcommon: gcc 10+ rejects its tentative definitions)";
+
+const program = new Command()
+  .name("npm run calibrate --")
+  .description(
+    "Count the real interpreter's instructions (valgrind callgrind) and the emulator's statements for the firmware's own code paths; " +
+      "derive Pico microseconds per statement and write emulator/cost-model.json.",
+  )
+  .option("--no-write", "print the table only; leave emulator/cost-model.json as it is")
+  .option(
+    "--reference-2017 <path>",
+    "a Linux build of 2017's firmware (1v95) to recount the forum loop on (default: ESPRUINO_2017_BIN, else the count in the committed model)",
+  )
+  .parse();
+
+const opts = program.opts<{ write: boolean; reference2017?: string }>();
+const MODEL_PATH = join(REPO_ROOT, "emulator", "cost-model.json");
+const p = (s: string) => process.stdout.write(s + "\n");
+
+function fail(message: string): never {
+  process.stderr.write(`calibrate: ${message}\n`);
+  process.exit(1);
+}
+
+async function main(): Promise<void> {
+  const tools = findTools();
+  if (typeof tools === "string") fail(`${tools}: nothing was measured`);
+  if (!existsSync(join(REPO_ROOT, CALIBRATION_BUNDLE))) fail(`${CALIBRATION_BUNDLE} is missing: run npm run build`);
+  const bundle = readCalibrationBundle();
+
+  p(`interpreter ${tools.interpreter}`);
+  p(`bundle      ${CALIBRATION_BUNDLE}`);
+  const forumNow = await countForumLoop(tools, [1000, 8000]);
+  p(`forum loop  ${forumNow} instructions an iteration on this interpreter`);
+  const ref = opts.reference2017 ?? process.env.ESPRUINO_2017_BIN;
+  let forum2017: number;
+  if (ref) {
+    forum2017 = await countForumLoop({ ...tools, interpreter: ref }, [1000, 8000]);
+    p(`forum loop  ${forum2017} instructions an iteration on 2017's firmware (${ref})`);
+  } else {
+    if (!existsSync(MODEL_PATH)) fail("no committed model to take 2017's count from: give --reference-2017 <1v95 build>");
+    const { loadCostModel } = await import("../emulator/cost-model.ts");
+    forum2017 = loadCostModel(MODEL_PATH).calibration.forumLoopInstructions.firmware2017;
+    p(`forum loop  ${forum2017} instructions an iteration on 2017's firmware (committed; --reference-2017 recounts it)`);
+  }
+  const cpi = cyclesPerInstruction(forumNow, forum2017);
+  p(
+    `calibration ${FORUM_LOOP_PICO_US} us x ${PICO_HZ / 1e6} MHz = ${FORUM_LOOP_PICO_US * PICO_HZ / 1e6} Pico cycles an iteration: ` +
+      `${cpi.optimistic.toFixed(3)} (optimistic) to ${cpi.pessimistic.toFixed(3)} (pessimistic) cycles per counted instruction`,
+  );
+  p("");
+
+  const figures: WorkloadFigures[] = [];
+  for (const w of WORKLOADS) {
+    process.stderr.write(`measuring ${w.name} (${w.runs.join(" and ")} iterations)...\n`);
+    figures.push(await measureWorkload(tools, bundle, w, cpi));
+  }
+
+  p("workload       instructions/iter   Pico us/iter (opt..pess)   emulator stmts/iter   us/stmt (opt..pess)");
+  for (const f of figures) {
+    p(
+      `${f.name.padEnd(14)} ${String(f.instructionsPerIteration).padStart(17)}   ` +
+        `${`${f.picoUs.optimistic.toFixed(0)} .. ${f.picoUs.pessimistic.toFixed(0)}`.padStart(24)}   ` +
+        `${f.statementsPerIteration.toFixed(1).padStart(19)}   ` +
+        `${`${f.usPerStatement.optimistic.toFixed(1)} .. ${f.usPerStatement.pessimistic.toFixed(1)}`.padStart(19)}`,
+    );
+  }
+  for (const f of figures) p(`  ${f.name}: ${f.description}`);
+  const range = {
+    optimistic: Math.min(...figures.map((f) => f.usPerStatement.optimistic)),
+    pessimistic: Math.max(...figures.map((f) => f.usPerStatement.pessimistic)),
+  };
+  p("");
+  p(
+    `statement cost on a Pico: ${range.optimistic} us (optimistic: the cheapest workload at the optimistic end) to ` +
+      `${range.pessimistic} us (pessimistic: the dearest at the pessimistic end; the one verdicts use)`,
+  );
+
+  const model: CostModel = {
+    comment:
+      "Written by npm run calibrate (scripts/calibrate.ts; the method in scripts/lib/calibration.ts). Do not edit by hand: re-run it. " +
+      "instructionsPerIteration: x86-64 instructions (callgrind) of the stock Espruino 2v29 Linux build (-Os); statementsPerIteration: " +
+      "the emulator's count for the same iteration; Pico time = instructions x cyclesPerInstruction / coreHz.",
+    command: "npm run calibrate",
+    date: new Date().toISOString().slice(0, 10),
+    interpreter: { file: relative(REPO_ROOT, tools.interpreter), sha256: sha256File(tools.interpreter) },
+    bundle: { file: CALIBRATION_BUNDLE, sha256: sha256File(join(REPO_ROOT, CALIBRATION_BUNDLE)) },
+    coreHz: PICO_HZ,
+    calibration: {
+      forumLoopPicoUs: FORUM_LOOP_PICO_US,
+      forumLoopInstructions: { now: forumNow, firmware2017: forum2017 },
+      firmware2017: FIRMWARE_2017,
+      cyclesPerInstruction: { optimistic: round(cpi.optimistic, 4), pessimistic: round(cpi.pessimistic, 4) },
+    },
+    workloads: figures,
+    statementCostUs: range,
+  };
+  if (opts.write) {
+    writeFileSync(MODEL_PATH, JSON.stringify(model, null, 2) + "\n");
+    p(`wrote ${relative(REPO_ROOT, MODEL_PATH)}`);
+  } else {
+    p("(--no-write: emulator/cost-model.json unchanged)");
+  }
+}
+
+await main();
