@@ -28,7 +28,7 @@ test("the scenarios are the explorer's, with the generic board's names", async (
     s.map((x) => x.id),
     [1, 2, 3, 4],
   );
-  assert.deepEqual(s[0]!.setup, ['route("media", "bt", true)', 'play("media", 440)', 'route("media", "line", true)']);
+  assert.deepEqual(s[0]!.setup, ['route("media", "bt", true)', 'route("media", "line", true)', 'play("media", 440)']);
   assert.equal(s[0]!.window, 'route("media", "line", false)');
   assert.deepEqual([s[0]!.expect, s[0]!.expectCtx], [["use-after-free"], "irq"]);
   // The batch line: unsafe(true) only in unsafe mode, the set-up and window lines as typed, the aims in microseconds.
@@ -36,7 +36,7 @@ test("the scenarios are the explorer's, with the generic board's names", async (
   assert.match(unsafeLine, /unsafe\(true\)/);
   assert.doesNotMatch(batchLine(s[0]!, "safe", [250], ""), /unsafe\(true\)/);
   assert.ok(unsafeLine.includes('route("media", "line", false)'));
-  assert.ok(unsafeLine.includes('route("media", "bt", true);play("media", 440);route("media", "line", true)'));
+  assert.ok(unsafeLine.includes('route("media", "bt", true);route("media", "line", true);play("media", 440)'));
   assert.ok(unsafeLine.includes("RB={L:[250,300],"));
   assert.deepEqual(parseRaces("RACES total=3 use-after-free=1 poisoned-walk=0 unmasked-list-change=2 log_capacity=32"), {
     "use-after-free": 1,
@@ -45,8 +45,7 @@ test("the scenarios are the explorer's, with the generic board's names", async (
   });
 });
 
-test("scenario data files ($A $B $X $Y for the board's names) are read as the explorer's definitions are", async () => {
-  // The explorer's scenarios are moving to data files (scenarios/*.json); the same scenario either way.
+test("scenario files: $A $B $X $Y become the board's names; only the historical interrupt-only ones are taken", async () => {
   const dir = mkdtempSync(join(tmpdir(), "scenarios-"));
   try {
     writeFileSync(
@@ -55,6 +54,7 @@ test("scenario data files ($A $B $X $Y for the board's names) are read as the ex
         id: 1,
         key: "close-path",
         setup: ["route($A, $Y, true)", "play($A, 440)", "route($A, $X, true)"],
+        overdue: 3,
         dry: "$A",
         window: "route($A, $X, false)",
         events: ["irq"],
@@ -69,6 +69,7 @@ test("scenario data files ($A $B $X $Y for the board's names) are read as the ex
       key: "close-path",
       setup: ['route("media", "bt", true)', 'play("media", 440)', 'route("media", "line", true)'],
       dryFe: 0,
+      overdue: 3,
       window: 'route("media", "line", false)',
       expect: ["use-after-free"],
       expectCtx: "irq",

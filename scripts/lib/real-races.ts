@@ -45,6 +45,8 @@ export interface RealScenario {
   setup: string[];
   /** Index of the front end whose application stops writing. */
   dryFe: number;
+  /** Completions with no data left overdue on every running BE before the window (the explorer's hold). */
+  overdue: number;
   /** The console line the interrupt is fired into. */
   window: string;
   /** Race kinds the unsafe search must find (any one). */
@@ -54,55 +56,43 @@ export interface RealScenario {
 }
 
 /**
- * The explorer's historical scenarios (ids 1-4), with the generic board's
- * names. Read from the explorer's own definitions so the lines are the
- * same: scenario data files (`scenarios/*.json`, `$A $B $X $Y` for the
- * board's first two FEs and BEs) when the repository has them, else
- * scripts/lib/explorer/scenarios.ts.
+ * The explorer's historical scenarios (ids 1-4, interrupt only) with a
+ * board's names, read from the explorer's own scenario files (scenarios/*.json,
+ * `$A $B $X $Y` for the board's first two FEs and BEs; format in
+ * ARCHITECTURE.md, "Scenario files"), so the lines typed are the same.
  */
 export async function historicalScenarios(fes: string[], bes: string[], dir = join(REPO_ROOT, "scenarios")): Promise<RealScenario[]> {
-  if (existsSync(dir)) {
-    const names: Record<string, string> = { $A: fes[0]!, $B: fes[1]!, $X: bes[0]!, $Y: bes[1]! };
-    const sub = (line: string): string => line.replace(/\$[ABXY]\b/g, (m) => JSON.stringify(names[m]));
-    const out: RealScenario[] = [];
-    for (const file of readdirSync(dir).filter((f) => f.endsWith(".json")).sort()) {
-      const s = JSON.parse(readFileSync(join(dir, file), "utf8")) as {
-        id?: number;
-        key: string;
-        setup: string[];
-        dry?: string;
-        window: string;
-        events?: string[];
-        expect?: { unsafe?: { any?: string[]; ctx?: "irq" | "main" } | string };
-      };
-      if (typeof s.id !== "number" || s.id < 1 || s.id > 4) continue; // the four interrupt-only historical ones
-      if (s.events && (s.events.length !== 1 || s.events[0] !== "irq")) continue;
-      const unsafe = typeof s.expect?.unsafe === "object" ? s.expect.unsafe : {};
-      out.push({
-        id: s.id,
-        key: s.key,
-        setup: s.setup.map(sub),
-        dryFe: s.dry === "$B" ? 1 : 0,
-        window: sub(s.window),
-        expect: unsafe.any ?? [],
-        expectCtx: unsafe.ctx ?? null,
-      });
-    }
-    return out.sort((a, b) => a.id - b.id);
-  }
-  const mod = (await import("./explorer/scenarios.ts")) as {
-    SCENARIOS: ReadonlyArray<{
-      id: number;
+  if (!existsSync(dir)) throw new Error(`no scenario files: ${dir} is missing`);
+  const names: Record<string, string> = { $A: fes[0]!, $B: fes[1]!, $X: bes[0]!, $Y: bes[1]! };
+  const sub = (line: string): string => line.replace(/\$[ABXY]\b/g, (m) => JSON.stringify(names[m]));
+  const out: RealScenario[] = [];
+  for (const file of readdirSync(dir).filter((f) => f.endsWith(".json")).sort()) {
+    const s = JSON.parse(readFileSync(join(dir, file), "utf8")) as {
+      id?: number;
       key: string;
-      expect: string[];
-      expectCtx: "irq" | "main" | null;
-      plan(fes: string[], bes: string[]): { setup: string[]; dryFe: number; window: string };
-    }>;
-  };
-  return mod.SCENARIOS.map((s) => {
-    const p = s.plan(fes, bes);
-    return { id: s.id, key: s.key, setup: p.setup, dryFe: p.dryFe, window: p.window, expect: s.expect, expectCtx: s.expectCtx };
-  });
+      setup: string[];
+      dry?: string | null;
+      overdue?: number;
+      window: string;
+      events?: string[];
+      expect?: { unsafe?: { any?: string[]; ctx?: "irq" | "main" } | string };
+    };
+    // The historical four: numbered 1 to 4, a dry FE, the period interrupt the only event.
+    if (typeof s.id !== "number" || s.id < 1 || s.id > 4 || !s.dry) continue;
+    if (s.events && (s.events.length !== 1 || s.events[0] !== "irq")) continue;
+    const unsafe = typeof s.expect?.unsafe === "object" ? s.expect.unsafe : {};
+    out.push({
+      id: s.id,
+      key: s.key,
+      setup: s.setup.map(sub),
+      dryFe: s.dry === "$B" ? 1 : 0,
+      overdue: s.overdue ?? 2,
+      window: sub(s.window),
+      expect: unsafe.any ?? [],
+      expectCtx: unsafe.ctx ?? null,
+    });
+  }
+  return out.sort((a, b) => a.id - b.id);
 }
 
 export type RaceMode = "safe" | "unsafe";
@@ -191,7 +181,7 @@ export function batchLine(s: RealScenario, mode: RaceMode, leadsUs: number[], te
     ...(mode === "unsafe" ? ["unsafe(true)"] : []),
     // Hold the handler off: a firing only sets pending (irqEntry).
     `RR.q.masked=true;RR.q.pending=false;RR.w=getTime()`,
-    `while(getTime()-RR.w<(m+2)*${P}/RR.f.params.rate){RR.x++;}`,
+    `while(getTime()-RR.w<(m+${s.overdue})*${P}/RR.f.params.rate){RR.x++;}`,
     `RR.st=RR.f.state;RR.ok=RR.st===${FeState.Running}?1:0`,
     `RR.c0=DPCM.ring.counts.join(",");RR.r0=DPCM.ring.written`,
     // The board's timer task interval now (a stream's rate may have shortened it). list() is
