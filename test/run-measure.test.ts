@@ -125,7 +125,7 @@ describe("what the console says was meant to play", () => {
         return { t: Number(m[1]), text: m[2]! };
       });
 
-  test("routes, tones, timed tones, pauses and stops give each back end its intervals", () => {
+  test("routes, tones, timed tones, pauses, suspends, drains and stops give each back end its intervals", () => {
     const ev = parseEvents(
       lines(`
         0.0 OK route media codec true
@@ -134,9 +134,15 @@ describe("what the console says was meant to play", () => {
         1.0 OK route media spk true
         1.5 OK play alert 880 Hz for 0.25 s
         1.5 OK route alert codec true
-        2.0 OK pause media true
-        2.5 OK pause media false
+        2.0 OK pause media true (state PAUSED)
+        2.5 OK pause media false (state RUNNING)
         3.0 OK stop media
+        3.2 OK route media codec true
+        3.2 OK play media 440 Hz
+        3.4 OK suspend media (state SUSPENDED)
+        3.6 OK resume media (state RUNNING)
+        3.8 OK drain media (state DRAINING)
+        3.9 EVT t=3.85 kind=drained ctx=irq fe=media be=- link=- at=fe-advance n=128
         0.3 ERROR route: nothing
         0.4 RACE t=0.35 kind=use-after-free ctx=irq fe=media be=codec link=0#1 at=period-walk
       `),
@@ -146,14 +152,18 @@ describe("what the console says was meant to play", () => {
       [
         [0, 1, [440]],
         [1.5, 1.75, [880]],
+        [3.2, 3.4, [440]],
+        [3.6, 3.85, [440]],
       ],
-      "the timed alert tone ends 0.25 s after its play line",
+      "the timed alert tone ends 0.25 s after its play line; suspended until resumed; a drain sounds until its drained line's t=",
     );
     assert.deepEqual(
       intendedIntervals(ev, "spk", 4).map((i) => [i.start, i.end, i.tones]),
       [
         [1, 2, [440]],
         [2.5, 3, [440]],
+        [3.2, 3.4, [440]],
+        [3.6, 3.85, [440]],
       ],
     );
     assert.equal(ev.errors.length, 1);
