@@ -111,7 +111,16 @@ describe("dropouts: gaps inside the intervals an output was meant to play", () =
     assert.deepEqual(gaps(rec, { intervals: [{ start: 0, end: 0.15 }, { start: 0.25, end: 0.4 }] }), [], "by intended intervals");
     // One interval over both: the silence between the tones is a dropout (101 frames: the second tone starts at sin(0) = 0).
     assert.deepEqual(gaps(rec, { intervals: [{ start: 0, end: 0.4 }] }), [{ start: 150, frames: 101 }]);
-    assert.equal(soundFrames(rec, { start: 0, end: 0.4 }), 200 - 2 /* the two tones' zero crossings at frame 0 */);
+    assert.equal(soundFrames(rec, { start: 0, end: 0.4 }), 200 - 2 /* the two tones' zero crossings at frame 0 join the silence before them */);
+  });
+
+  test("a tone at a quarter of the rate (8000, 0, -8000, 0, ...) sounds in every frame: lone zeros are zero crossings", () => {
+    const v = Array.from({ length: 400 }, (_, i) => [8000, 0, -8000, 0][i % 4]!);
+    const rec = recording(8000, v, [[0, 400]]);
+    assert.equal(soundFrames(rec, { start: 0, end: 0.05 }), 400);
+    assert.deepEqual(gaps(rec), []);
+    v[200] = 0;
+    assert.equal(soundFrames(recording(8000, v, [[0, 400]]), { start: 0, end: 0.05 }), 397, "a dropped -8000 joins its two zero neighbours: three silent frames");
   });
 });
 
