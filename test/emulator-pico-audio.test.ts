@@ -208,3 +208,18 @@ test("pause, suspend and drain: the run's intervals follow the firmware's states
   assert.deepEqual(result.outputs.find((o) => o.name === "spk")!.intended, []);
   assert.deepEqual(runProblems(result), []);
 });
+
+test("at the calibrated pessimistic cost the interrupt starves the main loop: the run says so first and fails", async () => {
+  const result = await runSession({
+    board: "pico-wm8731",
+    // The watchdog at 5 virtual s instead of 60 keeps the test short.
+    machine: { statementCostUs: 565.2, maxCallbackSeconds: 5 },
+    steps: parseScript(`
+      0 route("media", "codec", true)
+      0 play("media", 440)
+      1 stop("media")`),
+  });
+  const problems = runProblems(result);
+  assert.match(problems[0] ?? "", /^the main loop starved: \d+ time\(s\) it did not return to the idle loop for 5 virtual s \(at 565\.2 us a statement/);
+  assert.ok(result.endAt - result.readyAt >= 1.3, "the summary's time is the time that passed, past the script's end");
+});
