@@ -427,6 +427,55 @@ describe("npm run monitor", { concurrency: true }, () => {
     assert.ok(!existsSync(join(out, "serial.log")), "not npm start's serial.log");
   });
 
+  test("a port it never reaches: exit 2 and one line saying so, over TCP and for a missing serial device", { timeout: 30_000 }, async () => {
+    const port = await closedPort();
+    const tcp = await run(["scripts/monitor.ts", "--port", `tcp://127.0.0.1:${port}`, "--duration", "1", "--no-log"]);
+    assert.equal(tcp.code, 2, tcp.stderr);
+    assert.match(tcp.stderr, new RegExp(`^monitor: never connected to tcp://127\\.0\\.0\\.1:${port} in \\d+\\.\\d s of trying: connection refused`, "m"));
+    assert.doesNotMatch(tcp.stderr, /race summary/, "no summary of a session that did not happen");
+    let notes = "";
+    const serial = await runMonitor({
+      port: "/dev/ttyMOCK-ABSENT",
+      binding: { list: async () => [], open: async () => Promise.reject(new Error("Error: No such file or directory, cannot open /dev/ttyMOCK-ABSENT")) },
+      logFile: null,
+      input: null,
+      durationSeconds: 0.3,
+      retryMs: 50,
+      output: { write: () => undefined },
+      notes: { write: (t: string) => (notes += t) },
+    });
+    assert.equal(serial.code, 2);
+    assert.equal(serial.connects, 0);
+    assert.match(notes, /^monitor: never connected to \/dev\/ttyMOCK-ABSENT in \d+\.\d s of trying: no such serial device/m);
+  });
+
+  test("a script whose commands were due while the port was down: exit 1, saying how many were not sent", { timeout: 30_000 }, async () => {
+    // A console that hangs up at once and is gone after: the monitor connects once, then never again.
+    const server = net.createServer((s) => {
+      s.on("error", () => undefined);
+      s.destroy();
+      server.close();
+    });
+    await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+    const port = (server.address() as net.AddressInfo).port;
+    let notes = "";
+    let shown = "";
+    const r = await runMonitor({
+      port: `tcp://127.0.0.1:${port}`,
+      logFile: null,
+      input: null,
+      script: [{ at: 0.4, command: "races()" }],
+      quietSeconds: 0.2,
+      retryMs: 50,
+      output: { write: (t: string) => (shown += t) },
+      notes: { write: (t: string) => (notes += t) },
+    });
+    assert.equal(r.connects, 1, shown);
+    assert.match(shown, /not connected: "races\(\)" not sent/);
+    assert.equal(r.code, 1, notes);
+    assert.match(notes, /^monitor: 1 of 1 script command\(s\) not sent: tcp:\/\/127\.0\.0\.1:\d+ was not connected when they were due/m);
+  });
+
   test("--summary of a raw capture (prompts, erase sequences, LOST) and of a missing file", async () => {
     const s = summarize(terminalLines(readFileSync(join(ROOT, "test/fixtures/serial/raw-capture.serial"), "latin1")));
     assert.equal(s.races, 3);
