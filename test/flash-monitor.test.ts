@@ -258,6 +258,28 @@ describe("npm run flash", { concurrency: true }, () => {
     assert.match(serial.stderr, /flash: error: \/dev\/ttyDPCM-NOPE: no such serial device/);
   });
 
+  test("the port is checked before the build: a wrong port fails at once, nothing built", { timeout: 30_000 }, async () => {
+    // A root whose build could not even start (no node_modules): reaching the build would fail with exit 1.
+    const root = join(TMP, "unbuildable");
+    mkdirSync(join(root, "boards/generic"), { recursive: true });
+    writeFileSync(join(root, "boards/generic/main.ts"), "// test board\n");
+    writeFileSync(join(root, "boards/generic/board.json"), readFileSync(join(ROOT, "boards/generic/board.json")));
+    const port = await closedPort();
+    for (const where of [`tcp://127.0.0.1:${port}`, "/dev/ttyDPCM-NOPE"]) {
+      let out = "";
+      const r = await runFlash({ board: "generic", port: where, root, out: (t) => (out += t) });
+      assert.equal(r.code, EXIT.noPort, out);
+      assert.doesNotMatch(out, /^build:/m, "no build before the port answered");
+      assert.match(out, /flash: error: .*(connection refused|no such serial device)/);
+    }
+    // and with --no-build, a missing bundle is refused before the port is opened
+    let out = "";
+    const r = await runFlash({ board: "generic", port: `tcp://127.0.0.1:${port}`, build: false, root, out: (t) => (out += t) });
+    assert.equal(r.code, EXIT.usage, out);
+    assert.match(out, /dist\/generic\.js is missing/);
+    assert.doesNotMatch(out, /^board:/m);
+  });
+
   test("a peer that never answers", { timeout: 30_000 }, async () => {
     const peers = new Set<net.Socket>();
     const silent = net.createServer((s) => {
