@@ -44,7 +44,7 @@ export interface MonitorOptions {
   /** Keep retrying when the port is not there at start (default true); false exits with code 2. */
   waitForPort?: boolean;
   /** Keyboard/pipe input. Default process.stdin; null for none. */
-  input?: NodeJS.ReadableStream & { isTTY?: boolean; setRawMode?: (on: boolean) => unknown };
+  input?: (NodeJS.ReadableStream & { isTTY?: boolean; setRawMode?: (on: boolean) => unknown }) | null;
   /** Where the console goes. Default process.stdout. */
   output?: { write(s: string): unknown; isTTY?: boolean };
   /** Where notes and the summary go. Default process.stderr. */
