@@ -185,6 +185,11 @@ async function replay(rig: BoardRig, text: string, scenarios: Scenario[]): Promi
   }
 }
 
+/** "s1 close-path", or the key alone for a scenario file without an id. */
+function fullName(s: Scenario): string {
+  return s.id !== null ? `${scenarioName(s)} ${s.key}` : s.key;
+}
+
 async function search(rig: BoardRig, known: { all: Scenario[]; fromFiles: Scenario[] }): Promise<void> {
   let scenarios: Scenario[];
   const named = program.getOptionValueSource("scenario") === "cli";
@@ -192,7 +197,7 @@ async function search(rig: BoardRig, known: { all: Scenario[]; fromFiles: Scenar
   else if (opts.scenario === "all") scenarios = known.all;
   else {
     const s = findScenario(opts.scenario, known.all);
-    if (!s) usage(`no scenario "${opts.scenario}" (${known.all.map((x) => scenarioName(x) + " " + x.key).join(", ")}, all)`);
+    if (!s) usage(`no scenario "${opts.scenario}" (${known.all.map(fullName).join(", ")}, all)`);
     scenarios = [s];
   }
   let modes: Mode[];
@@ -205,16 +210,23 @@ async function search(rig: BoardRig, known: { all: Scenario[]; fromFiles: Scenar
   const progress = progressReporter();
   const started = performance.now();
   const reports: SearchReport[] = [];
-  const skipped: { scenario: string; reason: string }[] = [];
+  const skipped: { scenario: string; mode?: string; reason: string }[] = [];
   try {
     for (const scenario of scenarios) {
       const why = unsupported(rig, scenario);
       if (why) {
-        skipped.push({ scenario: `${scenarioName(scenario)} ${scenario.key}`, reason: why });
+        skipped.push({ scenario: fullName(scenario), reason: why });
         continue;
       }
       for (const mode of modes) {
-        if (!scenario.expect[mode]) continue;
+        if (!scenario.expect[mode]) {
+          // With --mode both a scenario runs the modes it names; a mode asked for by name and missing is said.
+          if (opts.mode !== "both") {
+            const has = MODES.filter((m) => scenario.expect[m]).join(", ") || "none";
+            skipped.push({ scenario: fullName(scenario), mode, reason: `its file names no ${mode} mode (modes: ${has})` });
+          }
+          continue;
+        }
         reports.push(await searchScenario(rig, scenario, mode, { pairs: opts.pairs, random: opts.random, seed: opts.seed, onProgress: progress }));
       }
     }
@@ -228,7 +240,7 @@ async function search(rig: BoardRig, known: { all: Scenario[]; fromFiles: Scenar
     process.stdout.write(header + "\n" + formatSummary(summary) + "\n");
   }
   if (reports.length === 0) {
-    process.stderr.write(`npm run explore: nothing ran on ${rig.name}: ${skipped.map((k) => `${k.scenario}: ${k.reason}`).join("; ") || "no mode asked for"}\n`);
+    process.stderr.write(`npm run explore: nothing ran on ${rig.name}: ${skipped.map((k) => `${k.scenario}${k.mode ? " " + k.mode : ""}: ${k.reason}`).join("; ") || "no mode asked for"}\n`);
     process.exitCode = 1;
   }
   if (verdictProblems(reports).length > 0) process.exitCode = 1;

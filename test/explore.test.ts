@@ -286,6 +286,11 @@ test("npm run explore --scenario-file runs a scenario a user wrote, with no code
     assert.match(out, /^my-pause: A pauses on X$/m);
     assert.match(out, /irq single +\d+ schedules \(every boundary\), 0 with a finding/);
     assert.match(out, /verdict: safe mode clean, unsafe mode not run$/m);
+    // a mode asked for by name that the file does not name: nothing ran, and the reason is that
+    const unsafe = explore(["--scenario-file", path, "--board", "generic", "--mode", "unsafe"]);
+    assert.equal(unsafe.status, 1, unsafe.stdout + unsafe.stderr);
+    assert.match(unsafe.stdout, /^my-pause unsafe: skipped: its file names no unsafe mode \(modes: safe\)$/m);
+    assert.match(unsafe.stderr, /^npm run explore: nothing ran on generic: my-pause unsafe: its file names no unsafe mode \(modes: safe\)$/m);
     mine.events = ["irq", "dmaa"];
     writeFileSync(path, JSON.stringify(mine, null, 2));
     let status = 0;

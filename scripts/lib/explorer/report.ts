@@ -113,8 +113,8 @@ export interface RunSummary {
   board: string;
   bundle: string;
   reports: SearchReport[];
-  /** Scenarios not run on this board, and why. */
-  skipped: { scenario: string; reason: string }[];
+  /** Scenarios not run on this board, or (mode set) not in a mode asked for by name, and why. */
+  skipped: { scenario: string; mode?: string; reason: string }[];
   wallSeconds: number;
 }
 
@@ -163,7 +163,7 @@ export function formatSummary(s: RunSummary): string {
     }
     out.push(formatSearch(r));
   }
-  for (const k of s.skipped) out.push("", `${k.scenario}: skipped on ${s.board}: ${k.reason}`);
+  for (const k of s.skipped) out.push("", k.mode ? `${k.scenario} ${k.mode}: skipped: ${k.reason}` : `${k.scenario}: skipped on ${s.board}: ${k.reason}`);
   out.push("");
   out.push("summary");
   out.push("  scenario                 mode    events    window  schedules  with finding  single-boundary search   kinds beyond the baseline");
