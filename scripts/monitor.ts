@@ -104,6 +104,9 @@ if (opts.summary) {
   }
   process.exit(0);
 }
+for (const o of ["json", "page"]) {
+  if (program.getOptionValueSource(o) === "cli") fail(`--${o === "page" && opts.page === false ? "no-page" : o} goes with --summary <log file>`);
+}
 if (!opts.port) fail("give --port <port> (a serial device or tcp://HOST:PORT), or --summary <log file>");
 if (!["auto", "always", "never"].includes(opts.color)) fail("--color must be auto, always or never");
 let script: ScriptStep[] | undefined;

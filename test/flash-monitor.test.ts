@@ -471,6 +471,19 @@ describe("npm run monitor", { concurrency: true }, () => {
     assert.match(notes, /^monitor: never connected to \/dev\/ttyMOCK-ABSENT in \d+\.\d s of trying: no such serial device/m);
   });
 
+  test("a log it cannot write, and --json without --summary: exit 1 with one line, before connecting", { timeout: 30_000 }, async () => {
+    const notAFolder = join(TMP, "a-file");
+    writeFileSync(notAFolder, "");
+    const logFile = join(notAFolder, "x.log");
+    let notes = "";
+    const r = await runMonitor({ port: "tcp://127.0.0.1:1", logFile, input: null, durationSeconds: 0.2, output: { write: () => undefined }, notes: { write: (t: string) => (notes += t) } });
+    assert.equal(r.code, 1);
+    assert.match(notes, /^monitor: cannot write the log \S+\/a-file\/x\.log: E[A-Z]+: .* \(give --log <file> elsewhere, or --no-log\)\n$/);
+    const json = await run(["scripts/monitor.ts", "--port", "tcp://127.0.0.1:1", "--json", "--no-log", "--duration", "1"]);
+    assert.equal(json.code, 1, json.stderr);
+    assert.equal(json.stderr, "monitor: --json goes with --summary <log file>\n");
+  });
+
   test("a script whose commands were due while the port was down: exit 1, saying how many were not sent", { timeout: 30_000 }, async () => {
     // A console that hangs up at once and is gone after: the monitor connects once, then never again.
     const server = net.createServer((s) => {

@@ -151,8 +151,13 @@ export async function runMonitor(o: MonitorOptions): Promise<MonitorResult> {
   const text = new TerminalText();
   let fd: number | null = null;
   if (o.logFile) {
-    mkdirSync(dirname(o.logFile), { recursive: true });
-    fd = openSync(o.logFile, "w");
+    try {
+      mkdirSync(dirname(o.logFile), { recursive: true });
+      fd = openSync(o.logFile, "w");
+    } catch (e) {
+      notesOut.write(`monitor: cannot write the log ${o.logFile}: ${(e as Error).message} (give --log <file> elsewhere, or --no-log)\n`);
+      return { code: 1, summary: summarize([]), lines: [], connects: 0, disconnects: 0 };
+    }
   }
   const logLine = (l: string): void => {
     lines.push(l);
