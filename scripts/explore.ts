@@ -10,7 +10,9 @@
 // --trace exports it as Chrome trace-event JSON for Perfetto.
 //
 // Exit status: 0 when every mode of every scenario showed what it expects
-// (or a replay ran); 1 otherwise; 2 for bad arguments or a bad scenario file.
+// (or a replay placed every event of its schedule); 1 otherwise; 2 for bad
+// arguments or a bad scenario file, a replay's event past the end of the
+// window or of a kind the board cannot place included.
 // See ARCHITECTURE.md, "The race explorer" and "Scenario files".
 
 import { createRequire } from "node:module";
@@ -20,10 +22,10 @@ import { Command, InvalidArgumentError } from "commander";
 import {
   SCENARIOS, checkUnique, findScenario, loadScenarioFile, scenarioName, MODES, type Mode, type Scenario,
 } from "./lib/explorer/scenarios.ts";
-import { EXPLORER_BOARDS, loadBoardRig, runSchedule, unsupported, windowLog, type BoardRig } from "./lib/explorer/runner.ts";
+import { EXPLORER_BOARDS, loadBoardRig, runSchedule, unplaceableKinds, unsupported, windowLog, type BoardRig } from "./lib/explorer/runner.ts";
 import { searchScenario, type SearchReport } from "./lib/explorer/search.ts";
 import { parseSchedule, formatSchedule } from "./lib/explorer/schedule.ts";
-import { formatReplay, formatSummary, summaryJson, verdictProblems } from "./lib/explorer/report.ts";
+import { formatReplay, formatSummary, missedText, searchHeader, summaryJson, verdictProblems } from "./lib/explorer/report.ts";
 import { TraceRecorder } from "./lib/explorer/trace.ts";
 import { buildBundles } from "./lib/bundles.ts";
 
@@ -152,9 +154,16 @@ async function replay(rig: BoardRig, text: string, scenarios: Scenario[]): Promi
   const why = unsupported(rig, schedule.scenario);
   if (why) usage(`scenario ${schedule.scenario.key} does not run on ${rig.name}: ${why}`);
   if (!schedule.scenario.expect[schedule.mode]) usage(`scenario ${schedule.scenario.key} has no ${schedule.mode} mode`);
+  const unplaceable = unplaceableKinds(rig, schedule.events);
+  if (unplaceable.length > 0) {
+    usage(`schedule "${text}": board ${rig.name} has no register model to place ${unplaceable.join(", ")} events (it places ${["irq", ...rig.hardwareKinds].join(", ")})`);
+  }
   const trace = opts.trace ? new TraceRecorder(`dpcm-espruino ${rig.name} (emulated): ${text}`) : null;
   const result = await runSchedule(rig, schedule.scenario, schedule.mode, schedule.events, { trace });
   const name = formatSchedule(schedule.scenario, schedule.mode, schedule.events, rig.name);
+  // An event the window never reached was not replayed: the run is not the
+  // schedule asked for, so neither its log nor its trace is given.
+  if (result.missed.length > 0) usage(`schedule "${text}": ${missedText(result)}: nothing replayed`);
   if (trace && opts.trace) {
     try {
       writeFileSync(
@@ -176,6 +185,11 @@ async function replay(rig: BoardRig, text: string, scenarios: Scenario[]): Promi
   }
 }
 
+/** "s1 close-path", or the key alone for a scenario file without an id. */
+function fullName(s: Scenario): string {
+  return s.id !== null ? `${scenarioName(s)} ${s.key}` : s.key;
+}
+
 async function search(rig: BoardRig, known: { all: Scenario[]; fromFiles: Scenario[] }): Promise<void> {
   let scenarios: Scenario[];
   const named = program.getOptionValueSource("scenario") === "cli";
@@ -183,7 +197,7 @@ async function search(rig: BoardRig, known: { all: Scenario[]; fromFiles: Scenar
   else if (opts.scenario === "all") scenarios = known.all;
   else {
     const s = findScenario(opts.scenario, known.all);
-    if (!s) usage(`no scenario "${opts.scenario}" (${known.all.map((x) => scenarioName(x) + " " + x.key).join(", ")}, all)`);
+    if (!s) usage(`no scenario "${opts.scenario}" (${known.all.map(fullName).join(", ")}, all)`);
     scenarios = [s];
   }
   let modes: Mode[];
@@ -191,20 +205,28 @@ async function search(rig: BoardRig, known: { all: Scenario[]; fromFiles: Scenar
   else if ((MODES as readonly string[]).includes(opts.mode)) modes = [opts.mode as Mode];
   else usage(`--mode must be safe, unsafe or both`);
   if (opts.trace) usage("--trace needs --replay <schedule> (the report prints a replay command for each first finding)");
+  if (opts.windowLog) usage("--window-log needs --replay <schedule> (a search prints no serial log)");
 
   const progress = progressReporter();
   const started = performance.now();
   const reports: SearchReport[] = [];
-  const skipped: { scenario: string; reason: string }[] = [];
+  const skipped: { scenario: string; mode?: string; reason: string }[] = [];
   try {
     for (const scenario of scenarios) {
       const why = unsupported(rig, scenario);
       if (why) {
-        skipped.push({ scenario: `${scenarioName(scenario)} ${scenario.key}`, reason: why });
+        skipped.push({ scenario: fullName(scenario), reason: why });
         continue;
       }
       for (const mode of modes) {
-        if (!scenario.expect[mode]) continue;
+        if (!scenario.expect[mode]) {
+          // With --mode both a scenario runs the modes it names; a mode asked for by name and missing is said.
+          if (opts.mode !== "both") {
+            const has = MODES.filter((m) => scenario.expect[m]).join(", ") || "none";
+            skipped.push({ scenario: fullName(scenario), mode, reason: `its file names no ${mode} mode (modes: ${has})` });
+          }
+          continue;
+        }
         reports.push(await searchScenario(rig, scenario, mode, { pairs: opts.pairs, random: opts.random, seed: opts.seed, onProgress: progress }));
       }
     }
@@ -214,13 +236,11 @@ async function search(rig: BoardRig, known: { all: Scenario[]; fromFiles: Scenar
   const summary = { board: rig.name, bundle: rig.bundlePath, reports, skipped, wallSeconds: (performance.now() - started) / 1000 };
   if (opts.json) process.stdout.write(JSON.stringify(summaryJson(summary), null, 2) + "\n");
   else {
-    const header =
-      `race explorer: board ${rig.name} (${rig.bundlePath}), ${scenarios.length} scenario(s), modes ${modes.join("+")}, ` +
-      `pairs ${opts.pairs === Infinity ? "all" : "<= " + opts.pairs} per event kind, random ${opts.random} (seed ${opts.seed})`;
+    const header = searchHeader({ board: rig.name, bundle: rig.bundlePath, scenarios: scenarios.length, modes, pairs: opts.pairs, random: opts.random, seed: opts.seed });
     process.stdout.write(header + "\n" + formatSummary(summary) + "\n");
   }
   if (reports.length === 0) {
-    process.stderr.write(`npm run explore: nothing ran on ${rig.name}: ${skipped.map((k) => `${k.scenario}: ${k.reason}`).join("; ") || "no mode asked for"}\n`);
+    process.stderr.write(`npm run explore: nothing ran on ${rig.name}: ${skipped.map((k) => `${k.scenario}${k.mode ? " " + k.mode : ""}: ${k.reason}`).join("; ") || "no mode asked for"}\n`);
     process.exitCode = 1;
   }
   if (verdictProblems(reports).length > 0) process.exitCode = 1;

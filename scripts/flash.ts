@@ -1,5 +1,6 @@
 // npm run flash -- --board <name> --port <port>
-// Build a board's bundle and upload it with the official upload tool, saved
+// Check the board on the port (before building: a wrong port fails at once),
+// build the board's bundle and upload it with the official upload tool, saved
 // to Storage so that it survives a reset; succeed only once the board
 // answers from the new firmware. See scripts/lib/flash.ts for the steps and
 // the exit codes.
@@ -52,7 +53,8 @@ function positiveInt(name: string) {
 const program = new Command()
   .name("npm run flash --")
   .description(
-    "Build a board's bundle and upload it with the official Espruino upload tool, saved to Storage (runs after every reset).\n" +
+    "Check the board on the port (before the build, so a wrong port fails at once), build its bundle and upload it with the " +
+      "official Espruino upload tool, saved to Storage (runs after every reset). " +
       "Succeeds only once the board answers from the new firmware.",
   )
   .requiredOption("--board <name>", "board to build and flash (a folder in boards/ with main.ts and board.json)")

@@ -1,6 +1,8 @@
 // npm run monitor -- --port <port>          a terminal on a board's console, with a log
 // npm run monitor -- --summary <log file>   the races in a saved log, by kind
-// See scripts/lib/monitor.ts.
+// See scripts/lib/monitor.ts. Exit codes: 0 the session ran; 1 bad arguments,
+// or script commands not sent because the port was down; 2 the port was never
+// reached, or no such --summary log.
 
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
@@ -38,7 +40,9 @@ const program = new Command()
   .addHelpText(
     "after",
     "\nKeys: what you type goes to the board; Ctrl-] (or Ctrl-C twice) quits.\n" +
-      "Piped input is sent as it comes; the monitor quits once it ends and the board is quiet.",
+      "Piped input is sent as it comes; the monitor quits once it ends and the board is quiet.\n" +
+      "Exit codes: 0 the session ran; 1 bad arguments, or script commands not sent because the port was down;\n" +
+      "2 the port was never reached (or, with --no-wait, not there at start), or no such --summary log.",
   )
   .parse();
 
@@ -99,6 +103,9 @@ if (opts.summary) {
     process.stderr.write(`page: ${page}\n`);
   }
   process.exit(0);
+}
+for (const o of ["json", "page"]) {
+  if (program.getOptionValueSource(o) === "cli") fail(`--${o === "page" && opts.page === false ? "no-page" : o} goes with --summary <log file>`);
 }
 if (!opts.port) fail("give --port <port> (a serial device or tcp://HOST:PORT), or --summary <log file>");
 if (!["auto", "always", "never"].includes(opts.color)) fail("--color must be auto, always or never");

@@ -20,6 +20,7 @@ import { loadBoardRig, runSchedule, type BoardRig } from "../scripts/lib/explore
 import { searchScenario, choosePairs, type SearchReport } from "../scripts/lib/explorer/search.ts";
 import { parseSchedule, formatSchedule, irqEvents } from "../scripts/lib/explorer/schedule.ts";
 import { TraceRecorder, validateTrace } from "../scripts/lib/explorer/trace.ts";
+import { searchHeader } from "../scripts/lib/explorer/report.ts";
 
 /** Pair schedules per scenario in the safe-mode test (the CLI's default is 1000). */
 const SAFE_PAIRS = 120;
@@ -280,9 +281,16 @@ test("npm run explore --scenario-file runs a scenario a user wrote, with no code
       ["--import", "tsx", "scripts/explore.ts", "--scenario-file", path, "--board", "generic", "--pairs", "0", "--random", "0", "--no-progress"],
       { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] },
     );
+    assert.match(out, /^race explorer: board generic .*, pair schedules skipped, random schedules skipped$/m, "the header says what was skipped");
+    assert.doesNotMatch(out, /<= 0/);
     assert.match(out, /^my-pause: A pauses on X$/m);
     assert.match(out, /irq single +\d+ schedules \(every boundary\), 0 with a finding/);
     assert.match(out, /verdict: safe mode clean, unsafe mode not run$/m);
+    // a mode asked for by name that the file does not name: nothing ran, and the reason is that
+    const unsafe = explore(["--scenario-file", path, "--board", "generic", "--mode", "unsafe"]);
+    assert.equal(unsafe.status, 1, unsafe.stdout + unsafe.stderr);
+    assert.match(unsafe.stdout, /^my-pause unsafe: skipped: its file names no unsafe mode \(modes: safe\)$/m);
+    assert.match(unsafe.stderr, /^npm run explore: nothing ran on generic: my-pause unsafe: its file names no unsafe mode \(modes: safe\)$/m);
     mine.events = ["irq", "dmaa"];
     writeFileSync(path, JSON.stringify(mine, null, 2));
     let status = 0;
@@ -301,4 +309,42 @@ test("npm run explore --scenario-file runs a scenario a user wrote, with no code
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+});
+
+/** Run the explorer's command line; its status and stderr (execFileSync throws on a non-zero status). */
+function explore(args: string[]): { status: number; stdout: string; stderr: string } {
+  try {
+    const stdout = execFileSync(process.execPath, ["--import", "tsx", "scripts/explore.ts", ...args, "--no-progress"], { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] });
+    return { status: 0, stdout, stderr: "" };
+  } catch (e) {
+    const x = e as { status: number; stdout: string; stderr: string };
+    return { status: x.status, stdout: String(x.stdout), stderr: String(x.stderr) };
+  }
+}
+
+test("npm run explore --replay of a schedule it cannot place exits 2 with one line saying why, and prints no log", () => {
+  const past = explore(["--replay", "s1:unsafe:99999@generic"]);
+  assert.equal(past.status, 2, past.stdout + past.stderr);
+  assert.match(past.stderr, /^npm run explore: schedule "s1:unsafe:99999@generic": irq boundary 99999 is past the end of the window \(irq boundaries 0\.\.\d+\), not placed: nothing replayed\n$/);
+  assert.equal(past.stdout, "", "no log of a run that is not the schedule asked for");
+  const kind = explore(["--replay", "s1:unsafe:5,dma5@generic"]);
+  assert.equal(kind.status, 2, kind.stdout + kind.stderr);
+  assert.match(kind.stderr, /^npm run explore: schedule "s1:unsafe:5,dma5@generic": board generic has no register model to place dma events \(it places irq\)\n$/);
+  const windowLog = explore(["--window-log", "--board", "generic"]);
+  assert.equal(windowLog.status, 2);
+  assert.match(windowLog.stderr, /--window-log needs --replay/);
+  // and a schedule inside the window still replays
+  const ok = explore(["--replay", "s1:unsafe:5@generic", "--window-log"]);
+  assert.equal(ok.status, 0, ok.stderr);
+  assert.match(ok.stdout, /^  interrupt at boundary 5 /m);
+});
+
+test("the search's header says what it runs: pair and random schedules skipped, bounded or every pair", () => {
+  const base = { board: "generic", bundle: "dist/generic.js", scenarios: 4, modes: ["safe", "unsafe"], seed: 7 };
+  assert.equal(
+    searchHeader({ ...base, pairs: 0, random: 0 }),
+    "race explorer: board generic (dist/generic.js), 4 scenario(s), modes safe+unsafe, pair schedules skipped, random schedules skipped",
+  );
+  assert.match(searchHeader({ ...base, pairs: 1000, random: 200 }), /up to 1000 pair schedules per event kind, scenario and mode, 200 random schedules per scenario and mode \(seed 7\)$/);
+  assert.match(searchHeader({ ...base, pairs: Infinity, random: 1 }), /, every pair schedule, 1 random schedule per scenario and mode \(seed 7\)$/);
 });

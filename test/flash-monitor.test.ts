@@ -258,6 +258,28 @@ describe("npm run flash", { concurrency: true }, () => {
     assert.match(serial.stderr, /flash: error: \/dev\/ttyDPCM-NOPE: no such serial device/);
   });
 
+  test("the port is checked before the build: a wrong port fails at once, nothing built", { timeout: 30_000 }, async () => {
+    // A root whose build could not even start (no node_modules): reaching the build would fail with exit 1.
+    const root = join(TMP, "unbuildable");
+    mkdirSync(join(root, "boards/generic"), { recursive: true });
+    writeFileSync(join(root, "boards/generic/main.ts"), "// test board\n");
+    writeFileSync(join(root, "boards/generic/board.json"), readFileSync(join(ROOT, "boards/generic/board.json")));
+    const port = await closedPort();
+    for (const where of [`tcp://127.0.0.1:${port}`, "/dev/ttyDPCM-NOPE"]) {
+      let out = "";
+      const r = await runFlash({ board: "generic", port: where, root, out: (t) => (out += t) });
+      assert.equal(r.code, EXIT.noPort, out);
+      assert.doesNotMatch(out, /^build:/m, "no build before the port answered");
+      assert.match(out, /flash: error: .*(connection refused|no such serial device)/);
+    }
+    // and with --no-build, a missing bundle is refused before the port is opened
+    let out = "";
+    const r = await runFlash({ board: "generic", port: `tcp://127.0.0.1:${port}`, build: false, root, out: (t) => (out += t) });
+    assert.equal(r.code, EXIT.usage, out);
+    assert.match(out, /dist\/generic\.js is missing/);
+    assert.doesNotMatch(out, /^board:/m);
+  });
+
   test("a peer that never answers", { timeout: 30_000 }, async () => {
     const peers = new Set<net.Socket>();
     const silent = net.createServer((s) => {
@@ -425,6 +447,68 @@ describe("npm run monitor", { concurrency: true }, () => {
     assert.ok(log && /serve-\d{8}-\d{6}\.log$/.test(log), `the served board's own log: ${err}`);
     assert.match(readFileSync(log, "utf8"), /^READY dpcm-espruino /m);
     assert.ok(!existsSync(join(out, "serial.log")), "not npm start's serial.log");
+  });
+
+  test("a port it never reaches: exit 2 and one line saying so, over TCP and for a missing serial device", { timeout: 30_000 }, async () => {
+    const port = await closedPort();
+    const tcp = await run(["scripts/monitor.ts", "--port", `tcp://127.0.0.1:${port}`, "--duration", "1", "--no-log"]);
+    assert.equal(tcp.code, 2, tcp.stderr);
+    assert.match(tcp.stderr, new RegExp(`^monitor: never connected to tcp://127\\.0\\.0\\.1:${port} in \\d+\\.\\d s of trying: connection refused`, "m"));
+    assert.doesNotMatch(tcp.stderr, /race summary/, "no summary of a session that did not happen");
+    let notes = "";
+    const serial = await runMonitor({
+      port: "/dev/ttyMOCK-ABSENT",
+      binding: { list: async () => [], open: async () => Promise.reject(new Error("Error: No such file or directory, cannot open /dev/ttyMOCK-ABSENT")) },
+      logFile: null,
+      input: null,
+      durationSeconds: 0.3,
+      retryMs: 50,
+      output: { write: () => undefined },
+      notes: { write: (t: string) => (notes += t) },
+    });
+    assert.equal(serial.code, 2);
+    assert.equal(serial.connects, 0);
+    assert.match(notes, /^monitor: never connected to \/dev\/ttyMOCK-ABSENT in \d+\.\d s of trying: no such serial device/m);
+  });
+
+  test("a log it cannot write, and --json without --summary: exit 1 with one line, before connecting", { timeout: 30_000 }, async () => {
+    const notAFolder = join(TMP, "a-file");
+    writeFileSync(notAFolder, "");
+    const logFile = join(notAFolder, "x.log");
+    let notes = "";
+    const r = await runMonitor({ port: "tcp://127.0.0.1:1", logFile, input: null, durationSeconds: 0.2, output: { write: () => undefined }, notes: { write: (t: string) => (notes += t) } });
+    assert.equal(r.code, 1);
+    assert.match(notes, /^monitor: cannot write the log \S+\/a-file\/x\.log: E[A-Z]+: .* \(give --log <file> elsewhere, or --no-log\)\n$/);
+    const json = await run(["scripts/monitor.ts", "--port", "tcp://127.0.0.1:1", "--json", "--no-log", "--duration", "1"]);
+    assert.equal(json.code, 1, json.stderr);
+    assert.equal(json.stderr, "monitor: --json goes with --summary <log file>\n");
+  });
+
+  test("a script whose commands were due while the port was down: exit 1, saying how many were not sent", { timeout: 30_000 }, async () => {
+    // A console that hangs up at once and is gone after: the monitor connects once, then never again.
+    const server = net.createServer((s) => {
+      s.on("error", () => undefined);
+      s.destroy();
+      server.close();
+    });
+    await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+    const port = (server.address() as net.AddressInfo).port;
+    let notes = "";
+    let shown = "";
+    const r = await runMonitor({
+      port: `tcp://127.0.0.1:${port}`,
+      logFile: null,
+      input: null,
+      script: [{ at: 0.4, command: "races()" }],
+      quietSeconds: 0.2,
+      retryMs: 50,
+      output: { write: (t: string) => (shown += t) },
+      notes: { write: (t: string) => (notes += t) },
+    });
+    assert.equal(r.connects, 1, shown);
+    assert.match(shown, /not connected: "races\(\)" not sent/);
+    assert.equal(r.code, 1, notes);
+    assert.match(notes, /^monitor: 1 of 1 script command\(s\) not sent: tcp:\/\/127\.0\.0\.1:\d+ was not connected when they were due/m);
   });
 
   test("--summary of a raw capture (prompts, erase sequences, LOST) and of a missing file", async () => {

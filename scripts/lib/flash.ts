@@ -3,10 +3,11 @@
 // runs again after every reset), and report success only once the board
 // answers from the new firmware.
 //
-//  1. build     BOARD=<name> rollup -c, then the Espruino-dialect scan of dist/<name>.js
-//  2. check     open the port ourselves, get a prompt, read process.env:
+//  1. check     open the port ourselves, get a prompt, read process.env:
 //               a missing port, a peer that never answers and an Espruino
-//               older than the firmware needs stop here, before anything is sent
+//               older than the firmware needs stop here, before the build
+//               and before anything is sent
+//  2. build     BOARD=<name> rollup -c, then the Espruino-dialect scan of dist/<name>.js
 //  3. upload    the upload tool (upload-tool.ts), with boards/<name>/board.json
 //               as its board JSON (copied to a temporary BOARD_JSON_URL
 //               directory as <process.env.BOARD>.json)
@@ -114,27 +115,15 @@ export async function runFlash(options: FlashOptions): Promise<FlashResult> {
     }
     const needs = boardJson.dpcm?.min_espruino ?? "2v29";
 
-    // ---- 1. build ----
+    // ---- 1. check the board, before the build ----
+    // A wrong port, a silent peer or an old Espruino costs no build time. The
+    // board is opened here once, as it always was before the upload (the
+    // check only moved ahead of the build): it gets Ctrl-C, a prompt and
+    // process.env, and sits at its prompt while the bundle builds.
     const bundlePath = join(root, "dist", `${options.board}.js`);
-    if (options.build !== false) {
-      say(`build: BOARD=${options.board} rollup -c, then the Espruino-dialect scan`);
-      const rollup = spawnSync(process.execPath, [join(root, "node_modules/rollup/dist/bin/rollup"), "-c", "rollup.config.js", "--silent"], {
-        cwd: root,
-        env: { ...process.env, BOARD: options.board },
-        encoding: "utf8",
-      });
-      if (rollup.status !== 0) throw new FlashFailure(EXIT.usage, `build failed:\n${(rollup.stderr || rollup.stdout).trim()}`);
-      const scan = spawnSync(process.execPath, ["--import", "tsx", "scripts/scan-bundles.ts", bundlePath], { cwd: root, encoding: "utf8" });
-      if (scan.status !== 0) throw new FlashFailure(EXIT.usage, `the bundle uses something Espruino 2v29 rejects:\n${(scan.stderr || scan.stdout).trim()}`);
+    if (options.build === false && !existsSync(bundlePath)) {
+      throw new FlashFailure(EXIT.usage, `dist/${options.board}.js is missing: run npm run build (or leave out --no-build)`);
     }
-    if (!existsSync(bundlePath)) throw new FlashFailure(EXIT.usage, `dist/${options.board}.js is missing: run npm run build (or leave out --no-build)`);
-    const code = readFileSync(bundlePath, "utf8");
-    const fwVersion = bundleFirmwareVersion(code);
-    const stored = new TextEncoder().encode(code);
-    const expectCrc = crc32(stored);
-    say(`bundle: dist/${options.board}.js, ${stored.length} bytes, dpcm-espruino ${fwVersion ?? "?"}, CRC32 ${hex(expectCrc)}`);
-
-    // ---- 2. check the board ----
     say(`board: ${spec.text}`);
     const env = await withLink(spec, options, answerMs, async (link, conn) => {
       const text = await link.evaluate("process.env", answerMs);
@@ -162,6 +151,25 @@ export async function runFlash(options: FlashOptions): Promise<FlashResult> {
       throw new FlashFailure(EXIT.wrongBoard, `dist/${options.board}.js is for a ${wantBoard} board (${boardJson.info?.name ?? options.board}), but this board says BOARD=${boardName}`);
     }
     say(`board: ${boardName}, Espruino ${version} (needs ${needs} or later): ok`);
+
+    // ---- 2. build ----
+    if (options.build !== false) {
+      say(`build: BOARD=${options.board} rollup -c, then the Espruino-dialect scan`);
+      const rollup = spawnSync(process.execPath, [join(root, "node_modules/rollup/dist/bin/rollup"), "-c", "rollup.config.js", "--silent"], {
+        cwd: root,
+        env: { ...process.env, BOARD: options.board },
+        encoding: "utf8",
+      });
+      if (rollup.status !== 0) throw new FlashFailure(EXIT.usage, `build failed:\n${(rollup.stderr || rollup.stdout).trim()}`);
+      const scan = spawnSync(process.execPath, ["--import", "tsx", "scripts/scan-bundles.ts", bundlePath], { cwd: root, encoding: "utf8" });
+      if (scan.status !== 0) throw new FlashFailure(EXIT.usage, `the bundle uses something Espruino 2v29 rejects:\n${(scan.stderr || scan.stdout).trim()}`);
+    }
+    if (!existsSync(bundlePath)) throw new FlashFailure(EXIT.usage, `dist/${options.board}.js is missing: run npm run build (or leave out --no-build)`);
+    const code = readFileSync(bundlePath, "utf8");
+    const fwVersion = bundleFirmwareVersion(code);
+    const stored = new TextEncoder().encode(code);
+    const expectCrc = crc32(stored);
+    say(`bundle: dist/${options.board}.js, ${stored.length} bytes, dpcm-espruino ${fwVersion ?? "?"}, CRC32 ${hex(expectCrc)}`);
 
     // ---- 3. upload with the official tool ----
     const jsonDir = mkdtempSync(join(tmpdir(), "dpcm-board-json-"));

@@ -16,6 +16,8 @@
 //    going away (USB unplugged, the emulator stopped): it notes the loss,
 //    retries every --retry-ms and carries on when the port is back
 //  - on exit prints the race summary of the session (race-log.ts)
+//  - exits 2 with one line saying why when it never reached the port, and 1
+//    when script commands were due while the port was down (not sent)
 
 import { closeSync, mkdirSync, openSync, writeSync } from "node:fs";
 import { dirname } from "node:path";
@@ -42,7 +44,7 @@ export interface MonitorOptions {
   /** Keep retrying when the port is not there at start (default true); false exits with code 2. */
   waitForPort?: boolean;
   /** Keyboard/pipe input. Default process.stdin; null for none. */
-  input?: NodeJS.ReadableStream & { isTTY?: boolean; setRawMode?: (on: boolean) => unknown };
+  input?: (NodeJS.ReadableStream & { isTTY?: boolean; setRawMode?: (on: boolean) => unknown }) | null;
   /** Where the console goes. Default process.stdout. */
   output?: { write(s: string): unknown; isTTY?: boolean };
   /** Where notes and the summary go. Default process.stderr. */
@@ -149,8 +151,13 @@ export async function runMonitor(o: MonitorOptions): Promise<MonitorResult> {
   const text = new TerminalText();
   let fd: number | null = null;
   if (o.logFile) {
-    mkdirSync(dirname(o.logFile), { recursive: true });
-    fd = openSync(o.logFile, "w");
+    try {
+      mkdirSync(dirname(o.logFile), { recursive: true });
+      fd = openSync(o.logFile, "w");
+    } catch (e) {
+      notesOut.write(`monitor: cannot write the log ${o.logFile}: ${(e as Error).message} (give --log <file> elsewhere, or --no-log)\n`);
+      return { code: 1, summary: summarize([]), lines: [], connects: 0, disconnects: 0 };
+    }
   }
   const logLine = (l: string): void => {
     lines.push(l);
@@ -187,13 +194,18 @@ export async function runMonitor(o: MonitorOptions): Promise<MonitorResult> {
   };
 
   let scriptStarted = false;
+  /** Script commands the port was down for. */
+  let unsent = 0;
   const startScript = (): void => {
     if (scriptStarted || !o.script?.length) return;
     scriptStarted = true;
     for (const step of o.script) {
       later(step.at * 1000, () => {
         if (conn?.isOpen) void conn.write(step.command + "\n").catch(() => undefined);
-        else note(`not connected: "${step.command}" not sent`);
+        else {
+          unsent++;
+          note(`not connected: "${step.command}" not sent`);
+        }
       });
     }
     if (o.durationSeconds === undefined) {
@@ -231,8 +243,10 @@ export async function runMonitor(o: MonitorOptions): Promise<MonitorResult> {
       startScript();
     } catch (e) {
       const msg = e instanceof PortError ? e.message : String(e);
+      lastError = msg;
       if (connects === 0 && o.waitForPort === false) {
         notesOut.write(`monitor: ${msg}\n`);
+        reported = true;
         finish(2);
         return;
       }
@@ -244,6 +258,10 @@ export async function runMonitor(o: MonitorOptions): Promise<MonitorResult> {
     }
   };
   let waitingNoted = false;
+  let lastError = "";
+  /** The reason for a failing exit is already on notesOut. */
+  let reported = false;
+  const startedAt = Date.now();
 
   // ---- input ----
   let lastCtrlC = -Infinity; // no Ctrl-C yet
@@ -317,5 +335,18 @@ export async function runMonitor(o: MonitorOptions): Promise<MonitorResult> {
     notesOut.write((out.isTTY ? "\r\n" : "\n") + formatSummary(summary, o.logFile ?? "this session") + "\n");
     if (o.logFile) notesOut.write(`log: ${o.logFile}\n`);
   }
-  return { code: connects === 0 && code === 0 ? 2 : code, summary, lines, connects, disconnects };
+  // A session that never reached its port, or whose script was not all sent,
+  // did not do what was asked: a failing exit, with the reason as the last line.
+  let exit = code;
+  if (connects === 0) {
+    exit = code === 0 ? 2 : code;
+    if (!reported) {
+      const secs = ((Date.now() - startedAt) / 1000).toFixed(1);
+      notesOut.write(`monitor: never connected to ${spec.text} in ${secs} s of trying${lastError ? `: ${lastError.replace(`${spec.text}: `, "")}` : ""}\n`);
+    }
+  } else if (unsent > 0 && code === 0) {
+    exit = 1;
+    notesOut.write(`monitor: ${unsent} of ${o.script!.length} script command(s) not sent: ${spec.text} was not connected when they were due (see the log)\n`);
+  }
+  return { code: exit, summary, lines, connects, disconnects };
 }

@@ -113,8 +113,8 @@ export interface RunSummary {
   board: string;
   bundle: string;
   reports: SearchReport[];
-  /** Scenarios not run on this board, and why. */
-  skipped: { scenario: string; reason: string }[];
+  /** Scenarios not run on this board, or (mode set) not in a mode asked for by name, and why. */
+  skipped: { scenario: string; mode?: string; reason: string }[];
   wallSeconds: number;
 }
 
@@ -163,7 +163,7 @@ export function formatSummary(s: RunSummary): string {
     }
     out.push(formatSearch(r));
   }
-  for (const k of s.skipped) out.push("", `${k.scenario}: skipped on ${s.board}: ${k.reason}`);
+  for (const k of s.skipped) out.push("", k.mode ? `${k.scenario} ${k.mode}: skipped: ${k.reason}` : `${k.scenario}: skipped on ${s.board}: ${k.reason}`);
   out.push("");
   out.push("summary");
   out.push("  scenario                 mode    events    window  schedules  with finding  single-boundary search   kinds beyond the baseline");
@@ -216,6 +216,38 @@ export function summaryJson(s: RunSummary): unknown {
       ),
     })),
   };
+}
+
+/** The options a search ran with, as the first line of its text report. */
+export interface SearchSettings {
+  board: string;
+  bundle: string;
+  scenarios: number;
+  modes: readonly string[];
+  /** Pair limit per event kind: Infinity for every pair, 0 when pairs are skipped. */
+  pairs: number;
+  /** Random schedules per scenario and mode; 0 when skipped. */
+  random: number;
+  seed: number;
+}
+
+/** "race explorer: board ..., pair schedules skipped, ...": what the search was asked to run. */
+export function searchHeader(s: SearchSettings): string {
+  const pairs =
+    s.pairs === 0 ? "pair schedules skipped" : s.pairs === Infinity ? "every pair schedule" : `up to ${s.pairs} pair schedules per event kind, scenario and mode`;
+  const random = s.random === 0 ? "random schedules skipped" : `${s.random} random schedule${s.random === 1 ? "" : "s"} per scenario and mode (seed ${s.seed})`;
+  return `race explorer: board ${s.board} (${s.bundle}), ${s.scenarios} scenario(s), modes ${s.modes.join("+")}, ${pairs}, ${random}`;
+}
+
+/** Why a replay's schedule was not all placed: "irq boundary 99999 past the end of the window (irq boundaries 0..201)". */
+export function missedText(result: RunResult): string {
+  const range = (kind: string): string => {
+    const n = kind === "irq" ? result.windowLength : result.windowStatements;
+    return n > 0 ? `${kind} boundaries 0..${n - 1}` : `no ${kind} boundary`;
+  };
+  return result.missed
+    .map((e) => `${e.kind} boundary ${e.boundary} is past the end of the window (${range(e.kind)}), not placed`)
+    .join("; ");
 }
 
 export function formatReplay(schedule: string, result: RunResult): string {

@@ -166,6 +166,12 @@ export function unsupported(rig: BoardRig, scenario: Scenario): string {
   return "";
 }
 
+/** The hardware event kinds among `events` that the board has no register model to place (irq is always placeable). */
+export function unplaceableKinds(rig: BoardRig, events: readonly ScheduleEvent[]): EventKind[] {
+  const kinds = new Set(events.map((e) => e.kind).filter((k) => k !== "irq" && !rig.hardwareKinds.includes(k)));
+  return [...kinds];
+}
+
 // ---- one run ------------------------------------------------------------------------
 
 /** Where one event of the schedule landed. */
