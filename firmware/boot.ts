@@ -8,7 +8,7 @@ import { Card } from "./dpcm/card";
 import { attachInterrupt } from "./dpcm/period";
 import { irq, irqEntry } from "./irq";
 import { CpuLoad } from "./load";
-import { nativeMixer } from "./native/mix";
+import { nativeSampleOps, nativeSampleRoutines } from "./native/mix";
 import { drain } from "./log-print";
 import { Player } from "./player";
 import { Watchdog } from "./watchdog";
@@ -37,10 +37,10 @@ export function boot(board: Board): void {
     print("WARNING dpcm-espruino needs Espruino 2v29 or later (timer tasks); this is " + version);
   }
   // The native mixer where the CPU runs it; otherwise the reason, for stats().
-  const mixer = nativeMixer();
-  let mixing = "native (Cortex-M4 QADD16)";
-  if (typeof mixer === "string") mixing = "JavaScript: " + mixer;
-  else card.mix = mixer;
+  const routines = nativeSampleRoutines();
+  let mixing = "native (Cortex-M4 QADD16; copy and silence native too)";
+  if (typeof routines === "string") mixing = "JavaScript: " + routines;
+  else card.ops = nativeSampleOps(routines);
   const info: ConsoleInfo = { version: VERSION, interrupt: board.startInterrupt(irqEntry), mixer: mixing, load: null };
   const watchdog = new Watchdog(card, info.interrupt);
   const periodMs = (board.params.periodFrames / board.params.rate) * 1000;
