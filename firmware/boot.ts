@@ -5,11 +5,13 @@
 import { Board } from "./board";
 import { installConsole, ConsoleInfo } from "./console";
 import { Card } from "./dpcm/card";
+import { FeState } from "./dpcm/dpcm";
 import { attachInterrupt } from "./dpcm/period";
 import { irq, irqEntry } from "./irq";
 import { CpuLoad } from "./load";
 import { nativeSampleOps, nativeSampleRoutines } from "./native/mix";
 import { drain } from "./log-print";
+import { ring } from "./log";
 import { Player } from "./player";
 import { Watchdog } from "./watchdog";
 
@@ -18,6 +20,8 @@ export const VERSION = "0.2.0";
 const NEEDS_ESPRUINO = 2.29;
 /** Links: every FE to every BE, twice over, so a reroute can connect before it disconnects. */
 const LINKS_PER_PAIR = 2;
+/** Service ticks (periods) between two watchdog checks: well inside its MISSED_PERIODS limit. */
+const WATCHDOG_TICKS = 2;
 /** Periods to wait for the first run of the timer task before deciding it does not fire. */
 const FIRST_RUN_PERIODS = 2;
 
@@ -50,13 +54,46 @@ export function boot(board: Board): void {
   function audioWork(): void {
     player.service();
   }
-  /** Context: main (every half period). */
-  function serviceTick(): void {
-    load.measure(audioWork);
-    drain(card.feNames, card.beNames, print);
-    watchdog.check(print);
+  // The tick's own cost is paid every tick whatever it finds (on a Pico,
+  // hundreds of thousands of interpreter instructions: npm run calibrate),
+  // so it runs once a period, not more: the rings hold four periods, so a
+  // refill a period apart keeps at least two queued. The period is the
+  // shortest open FE's, at most the board's (retune). The log is printed
+  // only when it holds something; the watchdog, whose limit is
+  // MISSED_PERIODS periods, looks every WATCHDOG_TICKS ticks.
+  let ticks = 0;
+  let tickMs = periodMs;
+  let tickId: ReturnType<typeof setInterval> | null = null;
+  /** The shortest open FE period, the board's at most, ms. Context: main. */
+  function tickPeriodMs(): number {
+    let ms = periodMs;
+    for (let f = 0; f < card.fes.length; f++) {
+      const fe = card.fes[f];
+      const feMs = (fe.params.periodFrames / fe.params.rate) * 1000;
+      if (fe.state !== FeState.Closed && feMs < ms) ms = feMs;
+    }
+    return ms;
   }
-  setInterval(serviceTick, periodMs / 2);
+  /** Context: main (every period). */
+  function serviceTick(): void {
+    if (card.periodsChanged) {
+      // An FE opened or closed: retune to its period.
+      card.periodsChanged = false;
+      const ms = tickPeriodMs();
+      if (ms !== tickMs) {
+        tickMs = ms;
+        if (tickId !== null) clearInterval(tickId);
+        tickId = setInterval(serviceTick, ms);
+      }
+    }
+    load.measure(audioWork);
+    if (ring.written !== ring.read || ring.lost) drain(card.feNames, card.beNames, print);
+    if (++ticks >= WATCHDOG_TICKS) {
+      ticks = 0;
+      watchdog.check(print);
+    }
+  }
+  tickId = setInterval(serviceTick, periodMs);
   installConsole(card, player, info);
   setTimeout(function () {
     if (irq.handlerRuns === 0 && board.fallbackInterrupt) info.interrupt = board.fallbackInterrupt(irqEntry);

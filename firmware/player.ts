@@ -41,7 +41,10 @@ export class Player {
     const tone = voice.tone;
     if (!tone) return;
     const period = fe.params.periodFrames;
-    while (voice.remaining !== 0 && feWritable(fe) >= period) {
+    // The room once: each feWritable walks the FE's links (feHwPtr), and
+    // only the interrupt makes more room, never this loop.
+    let room = feWritable(fe);
+    for (; voice.remaining !== 0 && room >= period; room -= period) {
       const view = feWriteView(fe);
       if (voice.remaining < 0 || voice.remaining >= period) {
         fillTone(this.card.ops, tone, view, period);

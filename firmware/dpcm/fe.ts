@@ -113,6 +113,7 @@ export function feOpen(card: Card, fe: FrontEnd, rate: number, periodFrames: num
   fe.written = 0;
   fe.xrunAt = -1;
   feSetState(fe, FeState.Setup);
+  card.periodsChanged = true;
   return "";
 }
 
@@ -211,6 +212,7 @@ export function feClose(card: Card, fe: FrontEnd): void {
   feSetState(fe, FeState.Closed);
   fe.triggerPending = false;
   fe.params.rate = card.board.params.rate;
+  card.periodsChanged = true;
 }
 
 /** Frames the application may write now (avail). Context: main. */
