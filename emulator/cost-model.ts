@@ -73,6 +73,14 @@ export interface CostModel {
   /** The Pico's bundle at the target (absent in models written before it was measured). */
   targetBundle?: { file: string; sha256: string };
   targets?: TargetFigures[];
+  /** What the 2-FE target configuration's buffers take (scripts/lib/calibration.ts, measureTargetMemory). */
+  targetMemory?: {
+    usageBoot: number;
+    usagePlaying: number;
+    buffers: { name: string; bytes: number; linuxJsVars: number; picoJsVars: number }[];
+    picoBufferJsVars: number;
+    picoTotal: number;
+  };
   /** Pico microseconds per emulator statement. */
   statementCostUs: Range;
 }

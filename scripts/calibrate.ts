@@ -19,6 +19,7 @@ import {
   WORKLOADS,
   buildRegisterShim,
   measureTarget,
+  measureTargetMemory,
   countForumLoop,
   cyclesPerInstruction,
   findTools,
@@ -29,6 +30,8 @@ import {
   type WorkloadFigures,
 } from "./lib/calibration.ts";
 import type { CostModel, TargetFigures } from "../emulator/cost-model.ts";
+
+type TargetMemory = NonNullable<CostModel["targetMemory"]>;
 
 const FIRMWARE_2017 =
   "Espruino RELEASE_1V95 (November 2017), Linux build, make OPTIMIZEFLAGS='-Os -fcommon' with gcc 12 (-fcommon: gcc 10+ rejects its tentative definitions)";
@@ -57,7 +60,10 @@ function fail(message: string): never {
 }
 
 /** The Pico's own bundle at the 48 kHz target on the real interpreter (calibration.ts, TARGET_WORKLOADS). */
-async function measureTargets(tools: Exclude<ReturnType<typeof findTools>, string>, cpi: { optimistic: number; pessimistic: number }): Promise<TargetFigures[]> {
+async function measureTargets(
+  tools: Exclude<ReturnType<typeof findTools>, string>,
+  cpi: { optimistic: number; pessimistic: number },
+): Promise<{ targets: TargetFigures[]; memory: TargetMemory }> {
   if (!existsSync(join(REPO_ROOT, PICO_BUNDLE))) fail(`${PICO_BUNDLE} is missing: run npm run build`);
   const code = readFileSync(join(REPO_ROOT, PICO_BUNDLE), "utf8");
   const dir = mkdtempSync(join(tmpdir(), "dpcm-shim-"));
@@ -90,7 +96,12 @@ async function measureTargets(tools: Exclude<ReturnType<typeof findTools>, strin
       );
     }
     for (const f of out) p(`  ${f.name}: ${f.description}`);
-    return out;
+    const memory = measureTargetMemory(tools, shim, code);
+    p("");
+    p(`memory, media and alert playing at 48 kHz on spk: ${memory.usageBoot} JsVars in use after boot, ${memory.usagePlaying} playing (the Linux build's, 27 bytes each)`);
+    for (const b of memory.buffers) p(`  ${b.name.padEnd(18)} ${String(b.bytes).padStart(6)} bytes  ${String(b.linuxJsVars).padStart(4)} JsVars here  ${String(b.picoJsVars).padStart(4)} on a Pico`);
+    p(`  buffers on a Pico: ${memory.picoBufferJsVars} of its ${memory.picoTotal} JsVars`);
+    return { targets: out, memory };
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
@@ -103,9 +114,10 @@ async function main(): Promise<void> {
     if (!existsSync(MODEL_PATH)) fail("--targets-only needs the committed model (its cycles per instruction): run npm run calibrate");
     const { loadCostModel } = await import("../emulator/cost-model.ts");
     const model = loadCostModel(MODEL_PATH);
-    const targets = await measureTargets(tools, model.calibration.cyclesPerInstruction);
+    const measured = await measureTargets(tools, model.calibration.cyclesPerInstruction);
     model.targetBundle = { file: PICO_BUNDLE, sha256: sha256File(join(REPO_ROOT, PICO_BUNDLE)) };
-    model.targets = targets;
+    model.targets = measured.targets;
+    model.targetMemory = measured.memory;
     if (opts.write) {
       writeFileSync(MODEL_PATH, JSON.stringify(model, null, 2) + "\n");
       p(`wrote ${relative(REPO_ROOT, MODEL_PATH)} (targets only)`);
@@ -163,6 +175,7 @@ async function main(): Promise<void> {
       `${range.pessimistic} us (pessimistic: the dearest at the pessimistic end; the one verdicts use)`,
   );
 
+  const measured = await measureTargets(tools, cpi);
   const model: CostModel = {
     comment:
       "Written by npm run calibrate (scripts/calibrate.ts; the method in scripts/lib/calibration.ts). Do not edit by hand: re-run it. " +
@@ -181,7 +194,8 @@ async function main(): Promise<void> {
     },
     workloads: figures,
     targetBundle: { file: PICO_BUNDLE, sha256: sha256File(join(REPO_ROOT, PICO_BUNDLE)) },
-    targets: await measureTargets(tools, cpi),
+    targets: measured.targets,
+    targetMemory: measured.memory,
     statementCostUs: range,
   };
   if (opts.write) {

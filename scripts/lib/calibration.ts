@@ -590,3 +590,67 @@ export async function measureTarget(tools: Tools, shim: string, bundleCode: stri
     load: { optimistic: round(picoUs.optimistic / TARGET_PERIOD_US, 4), pessimistic: round(picoUs.pessimistic / TARGET_PERIOD_US, 4) },
   };
 }
+
+// ---- memory at the target ----------------------------------------------------
+//
+// What the 2-FE configuration's buffers take, on the real interpreter:
+// process.memory().usage (it collects garbage first) after boot and after
+// both FEs play at 48 kHz, and E.getSizeOf of each buffer. The Linux build's
+// JsVars are 27 bytes, a Pico's 16 (../shared/espruino-2v29/README.md), so a
+// flat buffer of b bytes takes about b/27 JsVars here and b/16 on a Pico:
+// picoJsVars converts each buffer by its bytes and keeps the rest of what it
+// takes (its headers, the views' JsVars) as counted.
+
+/** JsVar sizes, bytes: the Linux build's and a Pico's; a Pico's JsVars. */
+export const LINUX_JSVAR_BYTES = 27;
+export const PICO_JSVAR_BYTES = 16;
+export const PICO_JSVARS = 5100;
+
+export interface TargetMemory {
+  /** JsVars in use after boot, and after both FEs play at the target (the Linux build's). */
+  usageBoot: number;
+  usagePlaying: number;
+  /** Each buffer of the configuration: bytes, JsVars on the Linux build (E.getSizeOf), the same converted to a Pico's. */
+  buffers: { name: string; bytes: number; linuxJsVars: number; picoJsVars: number }[];
+  /** The buffers' JsVars on a Pico, summed; the Pico's total. */
+  picoBufferJsVars: number;
+  picoTotal: number;
+}
+
+/** JsVars a flat buffer of `bytes` bytes takes on a Pico, from its count on the Linux build. */
+export function picoJsVars(bytes: number, linuxJsVars: number): number {
+  const dataLinux = Math.ceil(bytes / LINUX_JSVAR_BYTES);
+  return Math.max(0, linuxJsVars - dataLinux) + Math.ceil(bytes / PICO_JSVAR_BYTES);
+}
+
+/** Measure TargetMemory with the plain interpreter (no valgrind: memory is not time). */
+export function measureTargetMemory(tools: Tools, shim: string, bundleCode: string): TargetMemory {
+  const script =
+    PICO_PROLOGUE +
+    bundleCode +
+    "\nvar U0 = process.memory().usage;\n" +
+    picoScene(TWO_FES) +
+    "var voices = DPCM.player.voices;\n" +
+    "var bufs = [['media ring', media.ring], ['alert ring', alert.ring], ['media tone table', voices[media.index].tone.table], " +
+    "['alert tone table', voices[alert.index].tone.table], ['spk DMA buffer 0', spk.bufs[0]], ['spk DMA buffer 1', spk.bufs[1]]];\n" +
+    "console.log('MEMORY ' + JSON.stringify({ u0: U0, u1: process.memory().usage, b: bufs.map(function (b) { return [b[0], b[1].byteLength, E.getSizeOf(b[1])]; }) }));\n" +
+    "clearInterval(); clearTimeout();\n";
+  const dir = mkdtempSync(join(tmpdir(), "dpcm-memory-"));
+  try {
+    writeFileSync(join(dir, "run.js"), script);
+    const r = spawnSync(tools.interpreter, ["run.js"], { cwd: dir, input: "", encoding: "utf8", timeout: 120_000, env: { ...process.env, LD_PRELOAD: shim } });
+    const line = /^MEMORY (.*?)\r?$/m.exec(r.stdout ?? "");
+    if (!line) throw new Error(`memory run printed no MEMORY line:\n${(r.stdout ?? "").slice(-2000)}${r.stderr ?? ""}`);
+    const m = JSON.parse(line[1]!) as { u0: number; u1: number; b: [string, number, number][] };
+    const buffers = m.b.map(([name, bytes, linuxJsVars]) => ({ name, bytes, linuxJsVars, picoJsVars: picoJsVars(bytes, linuxJsVars) }));
+    return {
+      usageBoot: m.u0,
+      usagePlaying: m.u1,
+      buffers,
+      picoBufferJsVars: buffers.reduce((a, b) => a + b.picoJsVars, 0),
+      picoTotal: PICO_JSVARS,
+    };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
