@@ -18,7 +18,7 @@
 //    Math.pow(2, 15) === 32768 is false), Number.prototype.toFixed and
 //    toString (ftoa: (2.5).toFixed(0) is "2"), JSON.stringify;
 //  - typed arrays' set(): past the end it writes what fits and throws nothing;
-//  - Object.defineProperty: every property is enumerable;
+//  - Object.defineProperty: every property is enumerable, a read-only one throws when assigned;
 //  - errors: no `name`, no inherited `message`, toString() "Error: text"
 //    from the error's type, with V8's wording of the errors it raises itself
 //    translated to the board's for the common cases (reading a property of
@@ -259,10 +259,21 @@ const BEHAVIOUR_SCRIPT = `(function install(host) {
   });
 
   // Every property is enumerable on the board (Object.keys lists them all).
+  // A read-only one throws when assigned, as on the board: code here runs
+  // sloppy (Espruino ignores "use strict"), where V8 would ignore the write.
   const defineProperty = Object.defineProperty;
   define(Object, "defineProperty", function defineProperty_(obj, key, desc) {
     const d = Object.assign({}, desc);
     d.enumerable = true;
+    if (!("get" in d) && !("set" in d) && d.writable !== true) {
+      const value = d.value;
+      return defineProperty(obj, key, {
+        enumerable: true,
+        configurable: d.configurable === true,
+        get: function () { return value; },
+        set: function () { throw new TypeError("Assignment to a constant"); },
+      });
+    }
     return defineProperty(obj, key, d);
   });
   Object.defineProperty(Object.defineProperty, "name", { value: "defineProperty" });

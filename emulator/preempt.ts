@@ -27,6 +27,16 @@
 //  4. Optionally (on by default) the syntax Espruino 2v29 rejects is rejected
 //     here too, as a SyntaxError naming the construct and its position.
 //
+//  5. Espruino's numbers and mode (both on by default):
+//     - a decimal literal with a fraction or an exponent is the double
+//       Espruino's lexer makes of it (stringToFloatWithRadix, src/jsutils.c:
+//       digit by digit, `0.3` is 0.1 * 3), written out so that V8 reads back
+//       exactly that double: `0.3` becomes `(0.30000000000000004)`;
+//     - a "use strict" directive is made an ordinary expression statement
+//       (`void "use strict";`): Espruino ignores it, so code runs sloppy, as
+//       on the board (an undeclared assignment makes a global, `this` in a
+//       plain call is the global object).
+//
 // magic-string keeps every edit mappable: `sites` gives each preemption
 // point's position in the ORIGINAL code, and `map()` (lazy, it is only needed
 // to locate an exception) maps the transformed code back to the original.
@@ -59,6 +69,10 @@ export interface PreemptOptions {
   singleForLetBinding?: boolean;
   /** Reject syntax Espruino 2v29 does not parse. Default true. */
   espruinoSyntax?: boolean;
+  /** Fractional and exponent literals as Espruino's lexer reads them. Default true. */
+  espruinoFloats?: boolean;
+  /** Ignore "use strict", as Espruino does. Default true. */
+  ignoreUseStrict?: boolean;
 }
 
 export interface PreemptResult {
@@ -156,6 +170,78 @@ function functionVarNames(fn: Node): Set<string> {
   return names;
 }
 
+/** A character's digit value in any radix up to 36, or -1 (chtod, src/jsutils.c). */
+function chtod(ch: string | undefined): number {
+  if (ch === undefined) return -1;
+  const c = ch.charCodeAt(0);
+  if (c >= 48 && c <= 57) return c - 48;
+  if (c >= 97 && c <= 122) return c - 97 + 10;
+  if (c >= 65 && c <= 90) return c - 65 + 10;
+  return -1;
+}
+
+/**
+ * The double Espruino 2v29 makes of a number literal with a fraction or an
+ * exponent: stringToFloatWithRadix (src/jsutils.c, RELEASE_2V29) as the
+ * lexer calls it, ported operation for operation (the same IEEE doubles:
+ * x86-64 SSE2 and the Cortex-M4's software doubles round alike). So `0.3` is
+ * 0.1 * 3 = 0.30000000000000004 and `1e-3` is 1 / 10 / 10 / 10.
+ */
+export function espruinoFloatLiteral(raw: string): number {
+  const s = raw.replace(/_/g, "");
+  let i = 0;
+  // getRadix(): a leading 0 means octal unless a '.', 8 or 9 follows among the digits.
+  let radix = 10;
+  if (s[0] === "0") {
+    radix = 8;
+    i = 1;
+    const c = s[1];
+    if (c === "o" || c === "O") i = 2;
+    else if (c === "x" || c === "X") (radix = 16), (i = 2);
+    else if (c === "b" || c === "B") (radix = 2), (i = 2);
+    else {
+      for (let p = i; p < s.length; p++) {
+        const d = s[p]!;
+        if (d === "." || d === "8" || d === "9") radix = 10;
+        else if (d < "0" || d > "9") break;
+      }
+    }
+  }
+  let v = 0;
+  let mul = 0.1;
+  for (; i < s.length; i++) {
+    const digit = chtod(s[i]);
+    if (digit < 0 || digit >= radix) break;
+    v = v * radix + digit;
+  }
+  if (radix === 10) {
+    if (s[i] === ".") {
+      i++;
+      for (; i < s.length && s[i]! >= "0" && s[i]! <= "9"; i++) {
+        v += mul * (s.charCodeAt(i) - 48);
+        mul /= 10;
+      }
+    }
+    if (s[i] === "e" || s[i] === "E") {
+      i++;
+      let negative = false;
+      if (s[i] === "-" || s[i] === "+") negative = s[i++] === "-";
+      let e = 0;
+      for (; i < s.length && s[i]! >= "0" && s[i]! <= "9"; i++) e = e * 10 + (s.charCodeAt(i) - 48);
+      if (negative) e = -e;
+      while (e > 0) {
+        v *= 10;
+        e--;
+      }
+      while (e < 0) {
+        v /= 10;
+        e++;
+      }
+    }
+  }
+  return v;
+}
+
 function hasUseStrict(body: Node[]): boolean {
   for (const s of body) {
     if (s.type !== "ExpressionStatement" || typeof s.directive !== "string") break;
@@ -213,6 +299,10 @@ export function preemptTransform(code: string, options: PreemptOptions = {}): Pr
   const noHoisting = options.noHoisting ?? true;
   const forLet = options.singleForLetBinding ?? true;
   const checkSyntax = options.espruinoSyntax ?? true;
+  const floats = options.espruinoFloats ?? true;
+  const sloppy = options.ignoreUseStrict ?? true;
+  /** Whether a body's directives make it strict (never, when "use strict" is ignored). */
+  const strictBody = (body: Node[]): boolean => !sloppy && hasUseStrict(body);
 
   const ast = Parser.parse(code, {
     ecmaVersion: "latest",
@@ -301,7 +391,9 @@ export function preemptTransform(code: string, options: PreemptOptions = {}): Pr
     let prologue = true;
     for (const stmt of body) {
       if (prologue && stmt.type === "ExpressionStatement" && typeof stmt.directive === "string") {
-        continue; // "use strict" must stay first to remain a directive
+        // Espruino ignores "use strict": an expression statement, not a directive, is what it is there.
+        if (sloppy && stmt.directive === "use strict") s.appendLeft(stmt.start, "void ");
+        continue; // otherwise a directive must stay first to remain one
       }
       prologue = false;
       s.appendLeft(stmt.start, call(newSite(stmt)));
@@ -346,7 +438,7 @@ export function preemptTransform(code: string, options: PreemptOptions = {}): Pr
     switch (node.type) {
       case "Program": {
         const body = node.body as Node[];
-        visitList(body, { kind: "program", declared: new Set(), strict: hasUseStrict(body) });
+        visitList(body, { kind: "program", declared: new Set(), strict: strictBody(body) });
         return;
       }
       case "BlockStatement":
@@ -366,7 +458,7 @@ export function preemptTransform(code: string, options: PreemptOptions = {}): Pr
             kind: "function",
             declared: new Set(),
             fn: node,
-            strict: scope.strict || hasUseStrict(list),
+            strict: scope.strict || strictBody(list),
           });
         } else {
           visit(body, scope); // arrow with an expression body: no statement inside
@@ -396,6 +488,25 @@ export function preemptTransform(code: string, options: PreemptOptions = {}): Pr
         visit(node.body as Node, scope);
         return;
       }
+      case "Literal": {
+        // A decimal literal with a fraction or an exponent (not 0x/0o/0b, not an integer: those agree).
+        const raw = node.raw as string;
+        if (floats && typeof node.value === "number" && /^[0-9._]*[.eE]/.test(raw) && !/^0[xXoObB]/.test(raw)) {
+          const board = espruinoFloatLiteral(raw);
+          if (!Object.is(board, node.value)) s.overwrite(node.start, node.end, `(${String(board)})`);
+        }
+        return;
+      }
+      case "Property":
+      case "MethodDefinition":
+      case "PropertyDefinition":
+        // A key that is not computed is a name, not a number to read (`{0.5: x}`).
+        if (!node.computed) {
+          if (isNode(node.value)) visit(node.value, scope);
+          return;
+        }
+        visitChildren(node, scope);
+        return;
       case "SwitchStatement": {
         visit(node.discriminant as Node, scope);
         const caseScope: DeclScope = { kind: "block", declared: new Set(), strict: scope.strict };

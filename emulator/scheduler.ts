@@ -42,7 +42,14 @@
 //
 // The main loop. Between callbacks the machine is idle: `runLoop` picks the
 // earliest of a due EXEC task, a setTimeout/setInterval timer and a console
-// line, jumps time to it and dispatches it, until the end of the run.
+// line, jumps time to it and dispatches it, until the end of the run. Timers
+// run in idle passes, as Espruino's jsiIdle (src/jsinteractive.c) runs them:
+// every timer due when the pass starts runs in the order the timers were
+// added (not in order of due time: overdue timers keep their order), an
+// interval's next due time is its last one plus the interval (so an overdue
+// interval catches up, one run a pass), and a pass starts again from the
+// first timer when a callback added or cleared one. A new timer is due its
+// interval after the moment setTimeout/setInterval is called.
 
 /** Return true to force the interrupt handler (the EXEC task) to run before this statement. */
 export type StatementHook = (siteId: number, statementIndex: number, inTask: boolean) => boolean | void;
@@ -147,9 +154,10 @@ export class Scheduler {
   readonly dispatchCostNs: number;
   readonly maxCallbackNs: number;
 
+  /** Main-loop timers in the order they were added (Espruino's timer array). */
   private timers: MainTimer[] = [];
-  /** Start of the current idle-loop iteration: Espruino times setTimeout from here. */
-  private lastIdleNs = 0;
+  /** A timer was added or cleared since the current idle pass began (jsiTimersChanged). */
+  private timersChanged = false;
 
   private readonly tasks: ExecTask[] = [];
   private nextTaskId = 1;
@@ -292,14 +300,16 @@ export class Scheduler {
     let id = 1;
     for (const t of this.timers) if (t.id >= id) id = t.id + 1;
     const intervalNs = Math.max(0, Math.round((Number(ms) || 0) * 1e6));
-    // Timed from the start of the current idle-loop iteration, as Espruino does.
-    const base = this.depth > 0 ? this.lastIdleNs : this.nowNs;
-    this.timers.push({ id, fn, args, dueNs: base + intervalNs, intervalNs, recur });
+    // Due its interval from now: Espruino stores (now - last idle pass) + interval
+    // and counts it down from that pass (jswrap_interactive.c, jsinteractive.c).
+    this.timers.push({ id, fn, args, dueNs: this.nowNs + intervalNs, intervalNs, recur });
+    this.timersChanged = true;
     return id;
   }
 
   /** clearTimeout / clearInterval; undefined clears every timer. Throws the firmware's error for an unknown id. */
   clearTimer(id: unknown, _isTimeout: boolean): void {
+    this.timersChanged = true;
     if (id === undefined) {
       this.timers = [];
       return;
@@ -330,13 +340,12 @@ export class Scheduler {
 
   /**
    * Run `fn` as (or inside) the running JavaScript: sets up the watchdog for
-   * an outermost run, propagates exceptions. `idleStartNs`: when the idle-loop
-   * iteration that runs it began (setTimeout counts from there).
+   * an outermost run, propagates exceptions. (`_idleStartNs` is no longer
+   * used: setTimeout counts from the moment it is called.)
    */
-  runGuarded<T>(fn: () => T, idleStartNs?: number): T {
+  runGuarded<T>(fn: () => T, _idleStartNs?: number): T {
     const outer = this.depth === 0;
     if (outer) {
-      this.lastIdleNs = idleStartNs ?? this.nowNs;
       this.interrupted = false;
       this.deadlineNs = this.maxCallbackNs === Infinity ? Infinity : this.nowNs + this.maxCallbackNs;
       this.updateCheck();
@@ -364,12 +373,39 @@ export class Scheduler {
 
   /** Run a main-loop callback with Espruino's uncaught-error handling. */
   dispatchMain(fn: (...args: unknown[]) => unknown, args: unknown[], context: UncaughtContext): void {
-    const idle = this.beginMainEvent();
+    this.beginMainEvent();
     try {
-      this.runGuarded(() => fn.apply(undefined, args), idle);
+      this.runGuarded(() => fn.apply(undefined, args));
     } catch (e) {
       this.host.reportUncaught(e, context);
     }
+  }
+
+  /**
+   * One idle pass over the timers (jsiIdle): every timer due at `passNs`
+   * runs, in the order the timers were added; an interval's next due time is
+   * its last plus its interval (still overdue: it runs again next pass);
+   * when a callback adds or clears a timer the pass starts again from the
+   * first timer, as Espruino's does (JSIS_TIMERS_CHANGED).
+   */
+  private idlePass(passNs: number): void {
+    do {
+      this.timersChanged = false;
+      for (let i = 0; i < this.timers.length && !this.timersChanged; ) {
+        const t = this.timers[i]!;
+        if (t.dueNs > passNs) {
+          i++;
+          continue;
+        }
+        if (t.recur) {
+          t.dueNs += t.intervalNs;
+          i++;
+        } else {
+          this.timers.splice(i, 1);
+        }
+        this.dispatchMain(t.fn, t.args, "main");
+      }
+    } while (this.timersChanged);
   }
 
   // ===== internals ================================================================
@@ -512,14 +548,7 @@ export class Scheduler {
           this.forcedTaskRuns++;
           this.runTask(this.tasks[0]!);
         } else if (timer && timerDue <= inputDue) {
-          if (timer.recur) {
-            timer.dueNs += timer.intervalNs;
-            // Never schedule into the past (an interval shorter than its callback).
-            if (timer.dueNs < this.nowNs) timer.dueNs = this.nowNs;
-          } else {
-            this.timers.splice(this.timers.indexOf(timer), 1);
-          }
-          this.dispatchMain(timer.fn, timer.args, "main");
+          this.idlePass(this.nowNs);
         } else if (input) {
           this.inputs.shift();
           this.host.runConsoleLine(input.line);

@@ -13,6 +13,7 @@ import { ring, KIND_NAMES, RACE_KINDS, raceTotal, CAPACITY_RECORDS } from "./log
 import { Cmd, CMD_NAMES, HW_TRIGGERS } from "./pcm";
 import { selftest } from "./selftest";
 import { nativeSampleOps } from "./native/mix";
+import { decimal } from "./format";
 
 /** What the boot code knows about the interrupt, for stats(). */
 export interface ConsoleInfo {
@@ -95,7 +96,7 @@ export function installConsole(card: Card, player: Player, info: ConsoleInfo): v
     }
     const err = player.play(fe, frequency, seconds === undefined ? -1 : (seconds as number));
     if (err) fail("play", err);
-    else print("OK play " + fe.name + " " + frequency + " Hz" + (seconds === undefined ? "" : " for " + seconds + " s"));
+    else print("OK play " + fe.name + " " + decimal(frequency, 3) + " Hz" + (seconds === undefined ? "" : " for " + decimal(seconds as number, 3) + " s"));
   };
 
   global.open = function (feName: unknown, rate: unknown, periodFrames: unknown): void {

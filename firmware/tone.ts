@@ -6,6 +6,8 @@
 
 import type { SampleOps } from "./native/mix";
 
+import { decimal } from "./format";
+
 export interface Tone {
   /** Frequency actually produced: cycles * rate / frames. */
   frequency: number;
@@ -44,7 +46,7 @@ export function toneTableFrames(frequency: number, rate: number, minFrames: numb
 /** Build a tone; returns an error message instead when it cannot be played at `rate`. Context: main. */
 export function makeTone(frequency: number, rate: number, amplitude: number, minFrames: number, maxFrames: number): Tone | string {
   if (!(frequency > 0) || frequency >= rate / 2) {
-    return "frequency must be between 0 and " + rate / 2 + " Hz (half the sample rate)";
+    return "frequency must be between 0 and " + decimal(rate / 2, 3) + " Hz (half the sample rate)";
   }
   const choice = toneTableFrames(frequency, rate, minFrames, maxFrames);
   const cycles = choice[0];

@@ -14,6 +14,7 @@ import { COST_MODEL, PICO_STATEMENT_COST_US, type Range } from "../emulator/cost
 import { createHash } from "node:crypto";
 import { existsSync, readFileSync } from "node:fs";
 import { demoScript, runSession } from "./lib/session.ts";
+import { runRealBench } from "./lib/bench-real.ts";
 
 /**
  * The statement cost of the counting runs, us: small enough that the
@@ -416,3 +417,4 @@ function targetRows(): string[] {
 
 
 await main();
+await runRealBench();

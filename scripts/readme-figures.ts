@@ -5,6 +5,8 @@
 //   <!-- generated:cost-model -->     the calibrated statement cost (emulator/cost-model.json)
 //   <!-- generated:pico-48k -->       the Pico at 48 kHz, counted on the real interpreter (the model's targets)
 //   <!-- generated:explorer-time -->  how long the default explorer search took (--explorer: runs it, minutes)
+//   <!-- generated:memory -->         JsVars in use, measured on the real interpreter (--memory: runs it,
+//                                     seconds; needs the stock build, scripts/lib/real-espruino.ts)
 // each block ending at <!-- /generated -->. `--check` changes nothing and
 // exits 1 when a block differs (test/readme.test.ts checks the options and,
 // within a tolerance, the sizes; a time is a measurement, so only regenerated).
@@ -13,6 +15,8 @@ import { execFileSync } from "node:child_process";
 import { existsSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { startProgram } from "./lib/start-options.ts";
 import { COST_MODEL } from "../emulator/cost-model.ts";
+import { memoryFigures, type BundleMemory } from "./lib/bench-real.ts";
+import { findEspruino } from "./lib/real-espruino.ts";
 
 const README = "README.md";
 
@@ -96,7 +100,33 @@ function explorerTime(): string {
   );
 }
 
-function main(): void {
+/** The README's memory paragraph from measured figures (real interpreter) and the emulator's estimates. */
+export function memoryText(m: BundleMemory[], date: string): string {
+  const n = (x: number): string => x.toLocaleString("en");
+  const kb = (vars: number, size: number): string => `${((vars * size) / 1000).toFixed(1)} kB`;
+  const g = m.find((x) => x.bundle === "generic")!;
+  const others = m.filter((x) => x !== g);
+  const off = (x: BundleMemory): string => {
+    const r = Math.round((x.emulatorLinux.playing / x.real.playing - 1) * 100);
+    return `${Math.abs(r)}% ${r >= 0 ? "more" : "less"} for ${x.bundle}`;
+  };
+  // The Pico estimate scaled by what the same estimate missed on the Linux build: a projection, said so.
+  const scaled = Math.round((g.emulatorPico.playing * g.real.playing) / g.emulatorLinux.playing);
+  return (
+    `Memory, measured on the real Espruino 2v29 interpreter (its Linux build, ${g.real.blockSize}-byte JsVars) with each bundle ` +
+    `booted from Storage as \`npm run flash\` leaves it (the code stays in Storage, as on a board): generic uses ` +
+    `${n(g.real.afterLoad)} JsVars (${kb(g.real.afterLoad, g.real.blockSize)}) after load and ${n(g.real.playing)} ` +
+    `(${kb(g.real.playing, g.real.blockSize)}) with both front ends playing` +
+    others.map((x) => `; ${x.bundle} ${n(x.real.afterLoad)} and ${n(x.real.playing)}`).join("") +
+    `. For that build the emulator estimates ${m.map(off).join(", ")} (\`npm run bench\` sets them side by side; ` +
+    `its estimate leaves out what only closures hold). On a Pico (5,100 JsVars of 16 bytes) it estimates generic at ` +
+    `${n(g.emulatorPico.playing)} JsVars with both front ends playing; scaled by what it missed here, about ${n(scaled)}. ` +
+    `Uploaded to RAM instead of Storage (12 characters of code a JsVar) it estimates ${n(g.emulatorPicoRam.playing)} before ` +
+    `that correction, which leaves too little: flash it to Storage. (Measured ${date} by \`npm run readme -- --memory\`.)`
+  );
+}
+
+async function main(): Promise<void> {
   const check = process.argv.includes("--check");
   let text = readFileSync(README, "utf8");
   const before = text;
@@ -105,6 +135,14 @@ function main(): void {
   text = replaceBlock(text, "cost-model", costModelText());
   text = replaceBlock(text, "pico-48k", pico48Text());
   if (process.argv.includes("--explorer")) text = replaceBlock(text, "explorer-time", explorerTime());
+  if (process.argv.includes("--memory")) {
+    const stock = findEspruino("stock");
+    if (!stock.path) {
+      process.stderr.write(`README.md: --memory needs the real interpreter: ${stock.reason}\n`);
+      process.exit(1);
+    }
+    text = replaceBlock(text, "memory", memoryText(await memoryFigures(stock.path), new Date().toISOString().slice(0, 10)));
+  }
   if (check) {
     if (text !== before) {
       process.stderr.write("README.md: generated blocks are out of date: run npm run readme\n");
@@ -117,4 +155,4 @@ function main(): void {
   process.stdout.write(text !== before ? "README.md: generated blocks rewritten\n" : "README.md: already up to date\n");
 }
 
-if (process.argv[1]?.endsWith("readme-figures.ts")) main();
+if (process.argv[1]?.endsWith("readme-figures.ts")) await main();

@@ -14,6 +14,7 @@ import {
   toTraceMap,
   EspruinoSyntaxError,
 } from "../emulator/index.ts";
+import { espruinoFloatLiteral } from "../emulator/preempt.ts";
 
 test("a call goes before every statement, and unbraced bodies get braces", () => {
   const code = `if(a)b();else c();for(;i<2;i++)d();while(e)f();do g();while(h);switch(k){case 1:l();m();}`;
@@ -31,9 +32,19 @@ test("a call goes before every statement, and unbraced bodies get braces", () =>
 });
 
 test("directives stay first, empty loop bodies get a call, site ids start at firstSiteId", () => {
-  const { code, sites } = preemptTransform(`!function(){"use strict";while(x){}}()`, { firstSiteId: 100 });
-  assert.equal(code, `__p(100);!function(){"use strict";__p(101);while(x){__p(102);}}()`);
+  const { code, sites } = preemptTransform(`!function(){"use asm";while(x){}}()`, { firstSiteId: 100 });
+  assert.equal(code, `__p(100);!function(){"use asm";__p(101);while(x){__p(102);}}()`);
   assert.equal(sites.length, 3);
+  // Espruino ignores "use strict": the directive becomes a plain statement, so the code runs sloppy.
+  assert.equal(preemptTransform(`!function(){"use strict";x()}()`).code, `__p(0);!function(){void "use strict";__p(1);x()}()`);
+  assert.equal(preemptTransform(`!function(){"use strict";x()}()`, { ignoreUseStrict: false }).code, `__p(0);!function(){"use strict";__p(1);x()}()`);
+});
+
+test("a literal with a fraction or an exponent is the double Espruino's lexer makes of it", () => {
+  // 0.3 is 0.1 * 3 on the board (stringToFloatWithRadix); 0.25 and 1e3 agree with V8 and stay as written.
+  assert.equal(preemptTransform(`a = 0.3 + 0.25 + 1e3 + {0.3: 1}[k];`).code, `__p(0);a = (0.30000000000000004) + 0.25 + 1e3 + {0.3: 1}[k];`);
+  assert.equal(espruinoFloatLiteral("0.3"), 0.1 * 3);
+  assert.equal(espruinoFloatLiteral("3.14159"), 3 + 0.1 * 1 + 0.01 * 4 + 0.001 * 1 + 0.0001 * 5 + 0.00001 * 9);
 });
 
 test("the transformed program computes the same result, with one call per statement executed", () => {

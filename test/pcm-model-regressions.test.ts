@@ -154,3 +154,42 @@ test("an xrun stop from the interrupt in the middle of suspend's walk leaves no 
   tick(m, 0.02);
   assert.match(type(m, "races()")[0], /^RACES total=0 /);
 });
+
+test("a drain's end falling due in the middle of suspend's walk waits for the walk: the FE ends SUSPENDED, then drains after resume", opts, () => {
+  const m = boot(true);
+  type(m, 'route("media","line",true)');
+  // 80 frames of tone, less than one 128-frame period: the player writes it and drains.
+  type(m, 'play("media",440,0.01)');
+  const dpcm = m.global.DPCM as {
+    card: {
+      fes: Array<{ state: number; applPtr: number }>;
+      links: { items: Array<{ inUse: boolean; emptyPeriods: number; pos: number; fe: { index: number } }> };
+    };
+  };
+  const link = () => dpcm.card.links.items.find((l) => l.inUse && l.fe.index === 0)!;
+  // Run until one more empty period ends the drain (PLAYED_OUT is 2 in period.ts).
+  for (let ms = 0; ms < 300 && !(link().emptyPeriods === 1 && link().pos >= dpcm.card.fes[0].applPtr); ms++) tick(m, 0.001, 0.001);
+  assert.equal(link().emptyPeriods, 1, "the link played its data out and found none once");
+  assert.match(type(m, "routes()")[1], /^ROUTE media DRAINING /);
+  m.runFor(0.017); // the next period falls due, unserved
+  const src = readFileSync("firmware/dpcm/trigger.ts", "utf8").split("\n");
+  const firstLine = src.findIndex((l) => l.startsWith("export function linkSet(")) + 2;
+  let fired = false;
+  m.onStatement = (site, _index, inTask) => {
+    if (inTask || fired) return;
+    const pos = m.describeSite(site)?.source;
+    if (pos && pos.source.endsWith("trigger.ts") && pos.line === firstLine) {
+      fired = true;
+      return true;
+    }
+  };
+  assert.deepEqual(type(m, 'suspend("media")'), ["OK suspend media (state SUSPENDED)"]);
+  m.onStatement = null;
+  assert.ok(fired, "the interrupt was forced inside the walk");
+  tick(m, 0.05);
+  assert.equal(type(m, "routes()")[1], "ROUTE media SUSPENDED line=on/suspended bt=off");
+  assert.deepEqual(type(m, 'resume("media")'), ["OK resume media (state DRAINING)"]);
+  tick(m, 0.1);
+  assert.match(type(m, "routes()")[1], /^ROUTE media CLOSED /);
+  assert.match(type(m, "races()")[0], /^RACES total=0 /);
+});

@@ -6,6 +6,7 @@
 import { Board, BoardBackEnd } from "../../firmware/board";
 import { StreamParams } from "../../firmware/pcm";
 import { SinkDriver } from "../../drivers/virtual-sink";
+import { decimal } from "../../firmware/format";
 
 /** One virtual sink: console name, help() line, the rates it takes (one rate: a fixed-rate BE). */
 export interface SinkSpec {
@@ -75,7 +76,7 @@ export function makeSinkBoard(spec: SinkBoardSpec): Board {
     taskId = -1;
     poll = handler;
     interval = setInterval(handler, ms);
-    return "setInterval every " + ms + " ms: the timer task did not fire, so no preemption";
+    return "setInterval every " + decimal(ms, 3) + " ms: the timer task did not fire, so no preemption";
   }
 
   /** Context: main (boot). */
@@ -83,7 +84,7 @@ export function makeSinkBoard(spec: SinkBoardSpec): Board {
     poll = handler;
     try {
       taskId = require("timer").add({ type: "EXEC", fn: handler, time: ms, interval: ms });
-      return "timer task every " + ms + " ms";
+      return "timer task every " + decimal(ms, 3) + " ms";
     } catch (e) {
       // Firmware without the timer module.
       return fallbackInterrupt(handler);

@@ -11,6 +11,7 @@ import { DMA1_HIFCR, DMA1_HISR } from "../../drivers/stm32f4/regs";
 import { Max98357a } from "../../drivers/max98357a";
 import { Wm8731 } from "../../drivers/wm8731";
 import { CODEC, SPK } from "./wiring";
+import { decimal } from "../../firmware/format";
 
 /**
  * 8 kHz stereo 16-bit, 128-frame periods (16 ms): JavaScript on the Pico
@@ -61,7 +62,7 @@ export function createPicoBoard(): Board {
     if (poll.id >= 0) timer.remove(poll.id);
     poll.ms = ms;
     poll.id = timer.add({ type: "EXEC", fn: poll.handler, time: ms, interval: ms });
-    return "timer task every " + ms + " ms polling DMA1 HISR (streams " + CODEC.i2s.dmaStream + ", " + SPK.i2s.dmaStream + ")";
+    return "timer task every " + decimal(ms, 3) + " ms polling DMA1 HISR (streams " + CODEC.i2s.dmaStream + ", " + SPK.i2s.dmaStream + ")";
   }
 
   function needPoll(ms: number): void {
@@ -77,7 +78,7 @@ export function createPicoBoard(): Board {
       name: CODEC.name,
       description:
         "WM8731 headphone/line out on " + portText(CODEC.i2s) + ", " + CODEC.i2c.bus + " 0x" + CODEC.i2c.address.toString(16) +
-        ", MCLK " + CODEC.mclk.hz / 1e6 + " MHz on P" + CODEC.mclk.pin.pin,
+        ", MCLK " + decimal(CODEC.mclk.hz / 1e6, 6) + " MHz on P" + CODEC.mclk.pin.pin,
       checkHint: checkText(CODEC.i2s),
       driver: new I2sDmaDriver(CODEC.name, CODEC.i2s, new Wm8731(CODEC.name, I2C1, CODEC.i2c, new TimPwmClock(CODEC.mclk)), PARAMS.periodFrames, needPoll, pllPorts),
     },

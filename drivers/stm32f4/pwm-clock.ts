@@ -12,6 +12,7 @@ import { AfPin, afPin } from "./gpio";
 import { setBits } from "./io";
 import { apb2TimerClockHz } from "./rcc";
 import { RCC_APB2ENR, TIM_ARR, TIM_BDTR, TIM_CCER, TIM_CCMR1, TIM_CCR1, TIM_CR1, TIM_EGR, TIM_PSC } from "./regs";
+import { decimal } from "../../firmware/format";
 
 /** Wiring of a timer clock: which timer, its enable bit, the CH1 pin, the rate. */
 export interface PwmClockWiring {
@@ -47,7 +48,7 @@ export class TimPwmClock implements Clock {
     setBits(RCC_APB2ENR, w.apb2Bit, w.apb2Bit);
     const ticks = apb2TimerClockHz() / this.hz;
     if (ticks !== Math.floor(ticks) || ticks < 2) {
-      return "timer clock " + apb2TimerClockHz() / 1e6 + " MHz cannot make " + this.hz / 1e6 + " MHz";
+      return "timer clock " + decimal(apb2TimerClockHz() / 1e6, 6) + " MHz cannot make " + decimal(this.hz / 1e6, 6) + " MHz";
     }
     poke32(t + TIM_PSC, 0); // divide by 1
     poke32(t + TIM_ARR, ticks - 1);

@@ -11,6 +11,7 @@
 
 import { setBits, waitBits } from "./io";
 import { I2SSRC, PLLI2SON, PLLI2SRDY, RCC_CFGR, RCC_CR, RCC_PLLCFGR, RCC_PLLI2SCFGR } from "./regs";
+import { decimal } from "../../firmware/format";
 
 /**
  * VCO input of the main PLL and PLLI2S (the F401 has one PLLM for both):
@@ -51,7 +52,7 @@ const PLL_POLLS = 500;
  */
 export function startPllI2s(busy: string): string {
   const n = plli2sN();
-  if (n < 192 || n > 432) return "PLLI2S: VCO input " + vcoInputHz() / 1e6 + " MHz gives no valid PLLI2SN";
+  if (n < 192 || n > 432) return "PLLI2S: VCO input " + decimal(vcoInputHz() / 1e6, 6) + " MHz gives no valid PLLI2SN";
   // RCC_PLLI2SCFGR: PLLI2SN bits 14:6, PLLI2SR bits 30:28.
   const want = (PLLI2S_R << 28) | (n << 6);
   const mask = (7 << 28) | (511 << 6);

@@ -142,12 +142,16 @@ class NakInjector implements I2CDevice {
   }
 }
 
-/** A Machine for dist/pico-wm8731.js: BOARD PICO_R1_3, 5100 JsVars, LED1 = B2, the models mapped and wired. */
+/**
+ * A Machine for dist/pico-wm8731.js: BOARD PICO_R1_3, 5100 JsVars of 16 bytes, buffers flat above 17
+ * bytes (JSV_FLAT_STRING_BREAK_EVEN with 13-bit references, src/jsutils.h), LED1 = B2, the models mapped and wired.
+ */
 export function createPicoMachine(options: PicoOptions = {}): PicoBoard {
   const { codecAbsent, ampChannel, hseHz, ...machineOptions } = options;
   const machine = new Machine({
     board: "PICO_R1_3",
     jsVarTotal: 5100,
+    flatThresholdBytes: 17,
     // The functional cost, not the calibrated one: at the calibrated cost the
     // interrupt alone outlasts its period, so the emulated board would show
     // nothing but xruns. Summaries and npm run bench project the statements

@@ -307,6 +307,13 @@ export class FrontEnd {
   order: Order;
   /** A routing update of this FE is in progress (runtime_update = DPCM_UPDATE_FE). Lock: main. */
   updating: boolean;
+  /**
+   * The main loop is walking this FE's links for a trigger: the interrupt
+   * leaves the FE's xrun and drain's end to the next period, which sees the
+   * trigger's outcome (ALSA holds the stream lock over the whole trigger).
+   * Lock: main (written with the handler able to run; read by the interrupt).
+   */
+  triggering: boolean;
   /** A trigger arrived during the update; its BE part is replayed at the end (trigger_pending). Lock: irq. */
   triggerPending: boolean;
   /** The last command held while updating, for the log. Lock: irq. */
@@ -333,6 +340,7 @@ export class FrontEnd {
     this.beClients = new ListNode<Link>(null);
     this.order = Order.Pre;
     this.updating = false;
+    this.triggering = false;
     this.triggerPending = false;
     this.pendingCmd = -1;
     this.xrunPending = false;

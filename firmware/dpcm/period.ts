@@ -88,6 +88,11 @@ export function periodElapsed(card: Card, beIndex: number, latency: number): voi
   if (!after || walk.broken) return;
   for (let n = linkAfter(head, head, Site.PeriodWalk, -1, beIndex); n; n = linkAfter(head, n, Site.PeriodWalk, -1, beIndex)) {
     const fe = (n.owner as Link).fe;
+    if (fe.triggering) {
+      // The main loop is mid-trigger of this FE: the next period decides.
+      fe.xrunPending = false;
+      continue;
+    }
     if (fe.xrunPending) {
       fe.xrunPending = false;
       feXrun(card, fe, getTime() - latency);

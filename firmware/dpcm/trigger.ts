@@ -149,14 +149,14 @@ export function dpcmFeTrigger(card: Card, fe: FrontEnd, cmd: Cmd): PcmError {
     record(Kind.TriggerDeferred, fe.index, -1, -1, 0, Site.Trigger, cmd);
     return PcmError.None;
   }
-  // From the main loop the FE counts as updating while its links are walked:
-  // an xrun stop or a drain's end from the interrupt meanwhile is held, like
-  // one during a routing update, and its BE part replayed at the end. ALSA
-  // serialises the two under the stream lock (snd_pcm_action_lock_irq);
-  // walked one section a link, the interrupt's stop would be overwritten
-  // (the model-based test found that: a SUSPEND left a link idle).
+  // From the main loop the walk takes one section a link, so the interrupt
+  // can run between two links. It then leaves this FE's xrun and drain's end
+  // to its next period (fe.triggering, period.ts), which sees the trigger's
+  // outcome: as in ALSA, where the stream lock serialises snd_pcm_period_elapsed
+  // after the trigger, a suspend accepted while DRAINING ends SUSPENDED, never
+  // in the SETUP a drain's end mid-walk would leave (found by check:pcm).
   const guard = !irq.inHandler && !irq.unsafe;
-  if (guard) fe.updating = true;
+  if (guard) fe.triggering = true;
   const starting = cmd === Cmd.Start || cmd === Cmd.Resume || cmd === Cmd.PauseRelease;
   const feFirst = (fe.order === Order.Pre) === starting;
   if (feFirst) feSetState(fe, to);
@@ -166,13 +166,6 @@ export function dpcmFeTrigger(card: Card, fe: FrontEnd, cmd: Cmd): PcmError {
     linkSet(card, n.owner as Link, want);
   }
   if (!feFirst) feSetState(fe, to);
-  if (guard) {
-    fe.updating = false;
-    if (fe.triggerPending) {
-      fe.triggerPending = false;
-      record(Kind.TriggerReplayed, fe.index, -1, -1, 0, Site.Trigger, fe.pendingCmd);
-      feSyncLinks(card, fe);
-    }
-  }
+  if (guard) fe.triggering = false;
   return PcmError.None;
 }

@@ -32,11 +32,12 @@
 //  - It handles SIGTERM only between events; SIGKILL always works, so a run
 //    that outlives its timeout is killed with SIGKILL.
 
-import { spawn, type ChildProcess } from "node:child_process";
+import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import { accessSync, constants, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
+import { crc32 } from "../../emulator/storage.ts";
 
 export type EspruinoBuild = "stock" | "timer";
 
@@ -104,9 +105,14 @@ export function findEspruino(build: EspruinoBuild = "stock", env: NodeJS.Process
 export function cleanConsole(raw: string, options: { keepBanner?: boolean } = {}): string {
   let s = raw;
   if (!options.keepBanner) s = stripBanner(s);
-  s = s.replace(/\r\n/g, "\n").replace(/[^\n]*\r\x1b\[J/g, "");
+  s = cleanLines(s);
   if (s.endsWith(">")) s = s.slice(0, -1);
   return s;
+}
+
+/** "\r\n" as "\n", and every erased prompt or input line (text up to "\r" ESC "[J") removed. */
+function cleanLines(s: string): string {
+  return s.replace(/\r\n/g, "\n").replace(/[^\n]*\r\x1b\[J/g, "");
 }
 
 /** The banner printed at start-up, ending with the donation URL and a blank line. */
@@ -143,6 +149,20 @@ export interface RunScriptOptions {
   files?: Record<string, string>;
 }
 
+/** Interpreters still running, killed when this process exits whatever the reason (none is left orphaned). */
+const live = new Set<ChildProcess>();
+let exitHookInstalled = false;
+function track(child: ChildProcess): void {
+  live.add(child);
+  child.on("close", () => live.delete(child));
+  if (!exitHookInstalled) {
+    exitHookInstalled = true;
+    process.on("exit", () => {
+      for (const c of live) c.kill("SIGKILL");
+    });
+  }
+}
+
 function binaryFor(options: { build?: EspruinoBuild; path?: string }): string {
   if (options.path) return options.path;
   const loc = findEspruino(options.build ?? "stock");
@@ -162,6 +182,7 @@ export function runEspruinoScript(code: string, options: RunScriptOptions = {}):
   for (const [name, text] of Object.entries(options.files ?? {})) writeFileSync(join(dir, name), text);
   const started = Date.now();
   const child = spawn(bin, ["script.js"], { cwd: dir, stdio: ["pipe", "pipe", "pipe"] });
+  track(child);
   let raw = "";
   let stderr = "";
   child.stdout.setEncoding("latin1").on("data", (d: string) => (raw += d));
@@ -198,6 +219,10 @@ export interface SessionOptions {
   script?: string;
   /** Extra command-line arguments (e.g. ["--telnet"]). */
   args?: string[];
+  /** A command the interpreter is started through, e.g. ["ip", "netns", "exec", "<name>"] (it must exec it). */
+  wrapper?: string[];
+  /** Run in this directory (its espruino.flash is the Storage) and keep it; default: a fresh temporary one, deleted after. */
+  cwd?: string;
   /** Kill with SIGKILL after this many milliseconds whatever happens. Default 60000. */
   timeoutMs?: number;
 }
@@ -210,6 +235,17 @@ export interface SessionOptions {
  */
 export class EspruinoSession {
   private raw = "";
+  /**
+   * The cleaned text of raw[0, stableRaw): whole lines, which no later
+   * output can change (an erased prompt reaches back to its line's start
+   * only), kept in pieces with their offsets so that since() costs what it
+   * returns, not the whole session (a soak prints megabytes).
+   */
+  private stableParts: string[] = [];
+  private stableStarts: number[] = [];
+  private stableLength = 0;
+  private stableRaw = 0;
+  private bannerChecked = false;
   private stderrText = "";
   private exited: Promise<EspruinoRun>;
   private waiters: Array<() => void> = [];
@@ -217,22 +253,29 @@ export class EspruinoSession {
   private timedOut = false;
   private readonly started = Date.now();
   private readonly dir: string;
+  private readonly ownDir: boolean;
   private readonly child: ChildProcess;
   private readonly killTimer: NodeJS.Timeout;
 
   /** Start the interpreter in a fresh temporary directory. */
   constructor(options: SessionOptions = {}) {
     const bin = binaryFor(options);
-    this.dir = mkdtempSync(join(tmpdir(), "espruino-session-"));
+    this.ownDir = options.cwd === undefined;
+    this.dir = options.cwd ?? mkdtempSync(join(tmpdir(), "espruino-session-"));
     const args = [...(options.args ?? [])];
     if (options.script !== undefined) {
       writeFileSync(join(this.dir, "script.js"), options.script);
       args.push("script.js");
     }
-    const child = spawn(bin, args, { cwd: this.dir, stdio: ["pipe", "pipe", "pipe"] });
+    const wrapper = options.wrapper ?? [];
+    const child = wrapper.length
+      ? spawn(wrapper[0]!, [...wrapper.slice(1), bin, ...args], { cwd: this.dir, stdio: ["pipe", "pipe", "pipe"] })
+      : spawn(bin, args, { cwd: this.dir, stdio: ["pipe", "pipe", "pipe"] });
+    track(child);
     this.child = child;
     child.stdout!.setEncoding("latin1").on("data", (d: string) => {
       this.raw += d;
+      this.advanceStable();
       this.wake();
     });
     child.stderr!.setEncoding("latin1").on("data", (d: string) => (this.stderrText += d));
@@ -265,7 +308,7 @@ export class EspruinoSession {
   private finish(): void {
     this.done = true;
     clearTimeout(this.killTimer);
-    rmSync(this.dir, { recursive: true, force: true });
+    if (this.ownDir) rmSync(this.dir, { recursive: true, force: true });
     this.wake();
   }
 
@@ -285,19 +328,55 @@ export class EspruinoSession {
     return this.done;
   }
 
+  /** Move whole lines of raw output into the stable, cleaned pieces. */
+  private advanceStable(): void {
+    if (!this.bannerChecked) {
+      // The banner ends in a blank line; until it is whole (or clearly absent) nothing is stable.
+      const m = BANNER.exec(this.raw);
+      if (m) this.stableRaw = m[0].length;
+      else if (this.raw.length < 600 && /^(?:\r?\n)? ____/.test(this.raw)) return;
+      this.bannerChecked = true;
+    }
+    const end = this.raw.lastIndexOf("\n") + 1;
+    if (end <= this.stableRaw) return;
+    const piece = cleanLines(this.raw.slice(this.stableRaw, end));
+    this.stableRaw = end;
+    if (!piece) return;
+    this.stableStarts.push(this.stableLength);
+    this.stableParts.push(piece);
+    this.stableLength += piece.length;
+  }
+
+  /** The cleaned text of the output not yet stable (the current line). */
+  private tailText(): string {
+    if (!this.bannerChecked) return cleanConsole(this.raw);
+    let s = cleanLines(this.raw.slice(this.stableRaw));
+    if (s.endsWith(">")) s = s.slice(0, -1);
+    return s;
+  }
+
   /** All console output so far, cleaned (see cleanConsole). */
   text(): string {
-    return cleanConsole(this.raw);
+    return this.stableParts.join("") + this.tailText();
   }
 
   /** A position in the output (for since()). */
   mark(): number {
-    return this.text().length;
+    return this.stableLength + this.tailText().length;
   }
 
   /** Cleaned output after a mark. */
   since(mark: number): string {
-    return this.text().slice(mark);
+    if (mark >= this.stableLength) return this.tailText().slice(mark - this.stableLength);
+    // The last piece starting at or before the mark.
+    let lo = 0;
+    let hi = this.stableParts.length - 1;
+    while (lo < hi) {
+      const mid = (lo + hi + 1) >> 1;
+      if (this.stableStarts[mid]! <= mark) lo = mid;
+      else hi = mid - 1;
+    }
+    return this.stableParts[lo]!.slice(mark - this.stableStarts[lo]!) + this.stableParts.slice(lo + 1).join("") + this.tailText();
   }
 
   /** Send one console line (a "\n" is added). */
@@ -406,5 +485,57 @@ export class EspruinoSession {
   async kill(): Promise<EspruinoRun> {
     if (!this.done) this.child.kill("SIGKILL");
     return this.exited;
+  }
+}
+
+/** A network namespace of its own (`ip netns`, root only), so a `--telnet` console's fixed port 2323 is ours alone. */
+export interface NetworkNamespace {
+  name: string;
+  /** Prefix a command with this to run it inside: ["ip", "netns", "exec", name]. */
+  exec: string[];
+  /** Delete the namespace (kill what runs in it first). */
+  close(): void;
+}
+
+/**
+ * Make a network namespace with its loopback up, or say why not (not root,
+ * no `ip`, no permission): `espruino --telnet` always listens on port 2323,
+ * so two of them (two tests, two engineers) must not share one network.
+ */
+export function networkNamespace(prefix = "dpcm"): NetworkNamespace | { reason: string } {
+  const name = `${prefix}-${process.pid}-${Math.floor(Math.random() * 1e6)}`;
+  const add = spawnSync("ip", ["netns", "add", name], { encoding: "utf8" });
+  if (add.error || add.status !== 0) return { reason: `ip netns add failed: ${add.error?.message ?? add.stderr.trim()}` };
+  const up = spawnSync("ip", ["netns", "exec", name, "ip", "link", "set", "lo", "up"], { encoding: "utf8" });
+  if (up.status !== 0) {
+    spawnSync("ip", ["netns", "del", name]);
+    return { reason: `the namespace's loopback would not come up: ${up.stderr.trim()}` };
+  }
+  return {
+    name,
+    exec: ["ip", "netns", "exec", name],
+    close: () => void spawnSync("ip", ["netns", "del", name]),
+  };
+}
+
+/**
+ * Store `code` as Storage's `.bootcde` in `dir` (its espruino.flash), as
+ * `npm run flash` leaves a board (SAVE_ON_SEND=1): an interpreter started
+ * there afterwards boots it. Runs `espruino` once with a script that writes
+ * it; rejects when the stored text is not the code.
+ */
+export async function storeBootCode(bin: string, dir: string, code: string): Promise<void> {
+  const session = new EspruinoSession({
+    path: bin,
+    cwd: dir,
+    script: `require("Storage").write(".bootcde", ${JSON.stringify(code)}); print("STORED " + E.CRC32(require("Storage").read(".bootcde")));`,
+    timeoutMs: 20000,
+  });
+  try {
+    const m = await session.waitFor(/^STORED (-?\d+)\n/m, 15000);
+    const want = crc32(code);
+    if (Number(m[1]) >>> 0 !== want) throw new Error(`.bootcde in ${dir} is not the code (CRC32 ${Number(m[1]) >>> 0}, want ${want})`);
+  } finally {
+    await session.kill();
   }
 }
