@@ -38,7 +38,7 @@ export interface TargetFigures {
   name: string;
   description: string;
   runs: [number, number];
-  /** x86-64 instructions an iteration, the driver's own (baselineInstructions) already taken off. */
+  /** x86-64 instructions a period of the stream (an iteration covers `periods` of them), the driver's own (baselineInstructions) already taken off. */
   instructionsPerIteration: number;
   baselineInstructions: number;
   /** Cycles of the native routines an iteration, added to the Pico time. */

@@ -5,7 +5,6 @@
 import { Board } from "./board";
 import { installConsole, ConsoleInfo } from "./console";
 import { Card } from "./dpcm/card";
-import { FeState } from "./dpcm/dpcm";
 import { attachInterrupt } from "./dpcm/period";
 import { irq, irqEntry } from "./irq";
 import { CpuLoad } from "./load";
@@ -20,8 +19,10 @@ export const VERSION = "0.2.0";
 const NEEDS_ESPRUINO = 2.29;
 /** Links: every FE to every BE, twice over, so a reroute can connect before it disconnects. */
 const LINKS_PER_PAIR = 2;
-/** Service ticks (periods) between two watchdog checks: well inside its MISSED_PERIODS limit. */
+/** Full service ticks between two watchdog checks: well inside its MISSED_PERIODS limit. */
 const WATCHDOG_TICKS = 2;
+/** Service ticks in a row that may find the handler not run since the last full one and return at once. */
+const SKIP_TICKS = 4;
 /** Periods to wait for the first run of the timer task before deciding it does not fire. */
 const FIRST_RUN_PERIODS = 2;
 
@@ -55,37 +56,23 @@ export function boot(board: Board): void {
     player.service();
   }
   // The tick's own cost is paid every tick whatever it finds (on a Pico,
-  // hundreds of thousands of interpreter instructions: npm run calibrate),
-  // so it runs once a period, not more: the rings hold four periods, so a
-  // refill a period apart keeps at least two queued. The period is the
-  // shortest open FE's, at most the board's (retune). The log is printed
-  // only when it holds something; the watchdog, whose limit is
-  // MISSED_PERIODS periods, looks every WATCHDOG_TICKS ticks.
+  // over a million interpreter instructions: npm run calibrate), and most
+  // ticks find nothing new: a tick when the handler has not run since the
+  // last full one (on the Pico it runs only for a completed block) returns
+  // at once, up to SKIP_TICKS in a row, so a command typed at the console
+  // (an xrun, a drain on a stopped BE) is still served within a few ticks.
+  // It still ticks every half period, so a refill follows a completion by
+  // at most half a period. The log is printed only when it holds something;
+  // the watchdog, whose limit is MISSED_PERIODS periods, looks every
+  // WATCHDOG_TICKS full ticks.
+  let seenRuns = -1;
+  let skipped = 0;
   let ticks = 0;
-  let tickMs = periodMs;
-  let tickId: ReturnType<typeof setInterval> | null = null;
-  /** The shortest open FE period, the board's at most, ms. Context: main. */
-  function tickPeriodMs(): number {
-    let ms = periodMs;
-    for (let f = 0; f < card.fes.length; f++) {
-      const fe = card.fes[f];
-      const feMs = (fe.params.periodFrames / fe.params.rate) * 1000;
-      if (fe.state !== FeState.Closed && feMs < ms) ms = feMs;
-    }
-    return ms;
-  }
-  /** Context: main (every period). */
+  /** Context: main (every half period). */
   function serviceTick(): void {
-    if (card.periodsChanged) {
-      // An FE opened or closed: retune to its period.
-      card.periodsChanged = false;
-      const ms = tickPeriodMs();
-      if (ms !== tickMs) {
-        tickMs = ms;
-        if (tickId !== null) clearInterval(tickId);
-        tickId = setInterval(serviceTick, ms);
-      }
-    }
+    if (irq.handlerRuns === seenRuns && ++skipped < SKIP_TICKS) return;
+    seenRuns = irq.handlerRuns;
+    skipped = 0;
     load.measure(audioWork);
     if (ring.written !== ring.read || ring.lost) drain(card.feNames, card.beNames, print);
     if (++ticks >= WATCHDOG_TICKS) {
@@ -93,7 +80,7 @@ export function boot(board: Board): void {
       watchdog.check(print);
     }
   }
-  tickId = setInterval(serviceTick, periodMs);
+  setInterval(serviceTick, periodMs / 2);
   installConsole(card, player, info);
   setTimeout(function () {
     if (irq.handlerRuns === 0 && board.fallbackInterrupt) info.interrupt = board.fallbackInterrupt(irqEntry);

@@ -75,19 +75,13 @@ async function measureTargets(
       fail(`${(e as Error).message}: the targets were not measured`);
     }
     const out: TargetFigures[] = [];
-    // The idle tick first: the whole periods add a share of it.
-    const order = [...TARGET_WORKLOADS].sort((a, b) => Number(Boolean(a.idleTicks)) - Number(Boolean(b.idleTicks)));
-    let idleTick = 0;
-    for (const w of order) {
+    for (const w of TARGET_WORKLOADS) {
       process.stderr.write(`measuring ${w.name} (${w.runs.join(" and ")} iterations)...\n`);
-      const f = await measureTarget(tools, shim, code, w, cpi, idleTick);
-      if (w.name === "pico48-tick-idle") idleTick = f.instructionsPerIteration;
-      out.push(f);
+      out.push(await measureTarget(tools, shim, code, w, cpi));
     }
-    out.sort((a, b) => TARGET_WORKLOADS.findIndex((w) => w.name === a.name) - TARGET_WORKLOADS.findIndex((w) => w.name === b.name));
     p("");
     p(`${PICO_BUNDLE} at 48 kHz stereo, 960-frame (20 ms) periods; target: at most ${TARGET_LOAD * 100}% at the pessimistic end`);
-    p("target              instructions/iter   native cycles (pess)   Pico us/iter (opt..pess)   load (opt..pess)");
+    p("target              instructions/period native cycles (pess)   Pico us/iter (opt..pess)   load (opt..pess)");
     for (const f of out) {
       p(
         `${f.name.padEnd(19)} ${String(f.instructionsPerIteration).padStart(17)}   ${String(f.nativeCycles.pessimistic).padStart(20)}   ` +

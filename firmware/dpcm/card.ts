@@ -30,8 +30,6 @@ export class Card {
   silent: Float64Array;
   /** Longest time a completed period waited for the handler, seconds. Lock: irq. */
   longestLatency: number;
-  /** An FE was opened or closed since the service tick last looked: it follows the shortest open period (boot.ts). Lock: main. */
-  periodsChanged: boolean;
   /** Copy, mix and silence on sample buffers: JavaScript until boot installs the native ones (Cortex-M4 boards). */
   ops: SampleOps;
   /** The callback handed to board.pollCompletions, made once (the interrupt allocates nothing). */
@@ -64,7 +62,6 @@ export class Card {
     this.dropped = new Float64Array(this.fes.length * this.bes.length);
     this.silent = new Float64Array(this.fes.length * this.bes.length);
     this.longestLatency = 0;
-    this.periodsChanged = false;
     this.ops = jsSampleOps();
     this.dying = new ListNode<Link>(null);
     // attachInterrupt (period.ts) installs the real one.

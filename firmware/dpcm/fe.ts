@@ -113,7 +113,6 @@ export function feOpen(card: Card, fe: FrontEnd, rate: number, periodFrames: num
   fe.written = 0;
   fe.xrunAt = -1;
   feSetState(fe, FeState.Setup);
-  card.periodsChanged = true;
   return "";
 }
 
@@ -212,7 +211,6 @@ export function feClose(card: Card, fe: FrontEnd): void {
   feSetState(fe, FeState.Closed);
   fe.triggerPending = false;
   fe.params.rate = card.board.params.rate;
-  card.periodsChanged = true;
 }
 
 /** Frames the application may write now (avail). Context: main. */
