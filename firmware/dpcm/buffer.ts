@@ -23,7 +23,8 @@ export function copyPeriod(card: Card, link: Link, dst: Int16Array, first: boole
   else card.ops.mix(dst, src, frames * 2);
   link.pos += frames;
   link.emptyPeriods = 0;
-  card.played[card.route(fe, link.be)] += frames;
+  // card.route(fe, be) written out: a call is a statement and a scope on the interrupt's path.
+  card.played[fe.index * card.bes.length + link.be.index] += frames;
   if (fe.xrunAt >= 0 && latency >= 0) xrunEnd(card, fe, link.be, getTime() - latency + frames / fe.params.rate, Site.PeriodWalk);
   return true;
 }
