@@ -408,8 +408,8 @@ function targetRows(): string[] {
     }
     out.push(
       `buffers on a Pico: ${mem.picoBufferJsVars} of its ${mem.picoTotal} JsVars (${pct(mem.picoBufferJsVars / mem.picoTotal)}); ` +
-        `the whole firmware after boot takes ${mem.usageBoot} JsVars on the Linux build (${mem.usagePlaying} playing), ` +
-        `${mem.usageBoot > mem.picoTotal ? "more than a Pico has even before the buffers: its code text must stay in flash (Storage), not in JsVars" : "within a Pico's count"}`,
+        `uploaded as a script (its code text in JsVars) the whole firmware takes ${mem.usageBoot} JsVars on the Linux build after boot (${mem.usagePlaying} playing), ` +
+        `${mem.usageBoot > mem.picoTotal ? "more than a Pico has before any buffer: its code must stay in flash (npm run flash stores it in Storage; the memory rows above measure that)" : "within a Pico's count"}`,
     );
   }
   return out;
