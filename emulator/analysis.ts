@@ -114,13 +114,30 @@ export function gaps(rec: Recording, options: { intervals?: Interval[]; minFrame
   return found.sort((a, b) => a.start - b.start);
 }
 
-/** Frames with sound (either channel not 0) inside `interval` (seconds) of a recording. */
+/**
+ * Frames with sound inside `interval` (seconds) of a recording: every frame
+ * but those in a run of at least DROPOUT_MIN_FRAMES silent frames (both
+ * channels 0). A tone's lone zero frames (its zero crossings: every other
+ * frame of a tone at a quarter of the rate) are sound.
+ */
 export function soundFrames(rec: Recording, interval: Interval): number {
   if (rec.rate <= 0) return 0;
-  const total = rec.samples.length >> 1;
+  const s = rec.samples;
+  const total = s.length >> 1;
+  const zero = (f: number): boolean => f >= 0 && f < total && s[2 * f] === 0 && s[2 * f + 1] === 0;
   const to = Math.min(total, Math.round(interval.end * rec.rate));
   let n = 0;
-  for (let f = Math.max(0, Math.round(interval.start * rec.rate)); f < to; f++) if (rec.samples[2 * f] !== 0 || rec.samples[2 * f + 1] !== 0) n++;
+  for (let f = Math.max(0, Math.round(interval.start * rec.rate)); f < to; f++) {
+    if (!zero(f)) n++;
+    else {
+      // The silent run this frame is in, looking past the interval's ends.
+      let a = f;
+      while (zero(a - 1) && f - a < DROPOUT_MIN_FRAMES) a--;
+      let b = f;
+      while (zero(b + 1) && b - a + 1 < DROPOUT_MIN_FRAMES) b++;
+      if (b - a + 1 < DROPOUT_MIN_FRAMES) n++;
+    }
+  }
   return n;
 }
 

@@ -74,6 +74,8 @@ export interface MachineStats {
   droppedFirings: number;
   /** Main-loop events dispatched (timeouts, intervals, console lines, E events). */
   mainEvents: number;
+  /** Callbacks the watchdog interrupted (maxCallbackSeconds without returning to the idle loop). */
+  watchdogInterrupts: number;
 }
 
 /** Where an uncaught exception surfaced: loading code, a main-loop callback, a timer task, a console line. */
@@ -176,6 +178,7 @@ export class Scheduler {
   private depth = 0;
   private deadlineNs = Infinity;
   private interrupted = false;
+  private watchdogInterrupts = 0;
 
   constructor(
     config: SchedulerConfig,
@@ -210,6 +213,7 @@ export class Scheduler {
       forcedTaskRuns: this.forcedTaskRuns,
       droppedFirings: this.droppedFirings,
       mainEvents: this.mainEvents,
+      watchdogInterrupts: this.watchdogInterrupts,
     };
   }
 
@@ -437,6 +441,7 @@ export class Scheduler {
     if (this.interrupted) throw this.host.makeError("Execution Interrupted", "InternalError");
     if (this.nowNs >= this.deadlineNs) {
       this.interrupted = true;
+      this.watchdogInterrupts++;
       this.updateCheck();
       throw this.host.makeError(
         `Execution Interrupted (emulator watchdog: ran ${(this.maxCallbackNs / NS_PER_S).toFixed(1)} s of virtual time without returning to the idle loop)`,

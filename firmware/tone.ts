@@ -21,17 +21,21 @@ export interface Tone {
 /**
  * Choose the table length: the fewest cycles spanning at least `minFrames`
  * frames (so a period needs at most two copies) whose frequency error is
- * below 0.01 Hz, or the most accurate within `maxFrames` if none is.
- * Context: main.
+ * below 0.01 Hz, or the most accurate within `maxFrames` if none is. A table
+ * of at most two frames a cycle is at or above half the rate (3999 Hz at
+ * 8 kHz rounds to 2 frames a cycle: a sine sampled at its zeros, silence),
+ * so it is never chosen. Returns [cycles, frames], or [0, 0] when no table
+ * within `maxFrames` stays below half the rate. Context: main.
  */
 export function toneTableFrames(frequency: number, rate: number, minFrames: number, maxFrames: number): number[] {
-  const firstCycles = Math.max(1, Math.ceil((minFrames * frequency) / rate));
-  let bestCycles = firstCycles;
-  let bestFrames = Math.max(1, Math.round((firstCycles * rate) / frequency));
-  let bestError = Math.abs((bestCycles * rate) / bestFrames - frequency);
-  for (let cycles = firstCycles; ; cycles++) {
+  let bestCycles = 0;
+  let bestFrames = 0;
+  let bestError = Infinity;
+  for (let cycles = Math.max(1, Math.ceil((minFrames * frequency) / rate)); ; cycles++) {
     const frames = Math.round((cycles * rate) / frequency);
-    if (frames > maxFrames) break;
+    // Past maxFrames only the first usable table is taken (a low tone's one cycle can be longer).
+    if (frames > maxFrames && (bestFrames > 0 || frames <= 2 * cycles)) break;
+    if (frames <= 2 * cycles) continue;
     const error = Math.abs((cycles * rate) / frames - frequency);
     if (error < bestError) {
       bestError = error;
@@ -46,11 +50,14 @@ export function toneTableFrames(frequency: number, rate: number, minFrames: numb
 /** Build a tone; returns an error message instead when it cannot be played at `rate`. Context: main. */
 export function makeTone(frequency: number, rate: number, amplitude: number, minFrames: number, maxFrames: number): Tone | string {
   if (!(frequency > 0) || frequency >= rate / 2) {
-    return "frequency must be between 0 and " + decimal(rate / 2, 3) + " Hz (half the sample rate)";
+    return "frequency must be above 0 and below " + decimal(rate / 2, 3) + " Hz (half the sample rate)";
   }
   const choice = toneTableFrames(frequency, rate, minFrames, maxFrames);
   const cycles = choice[0];
   const frames = choice[1];
+  if (frames === 0) {
+    return "frequency too close to half the sample rate (" + decimal(rate / 2, 3) + " Hz) to play at " + rate + " Hz; try a lower one";
+  }
   const table = new Int16Array(frames * 2);
   const step = (2 * Math.PI * cycles) / frames;
   for (let i = 0; i < frames; i++) {

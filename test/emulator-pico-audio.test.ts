@@ -7,7 +7,7 @@ import { test, before } from "node:test";
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
 import { existsSync } from "node:fs";
-import { runSession, demoScript, parseScript, type SessionResult } from "../scripts/lib/session.ts";
+import { runSession, demoScript, parseScript, runProblems, type SessionResult } from "../scripts/lib/session.ts";
 import { channel, dominantFrequency, firstSound, gaps } from "../emulator/analysis.ts";
 import type { OutputRecorder } from "../emulator/hardware.ts";
 import { FUNCTIONAL_STATEMENT_COST_US } from "../emulator/cost-model.ts";
@@ -183,4 +183,43 @@ test("a live reroute reaches the new output within two periods and leaves the ol
   assert.ok(spkSoundAt - routedAt <= 2 * period, `speaker sound after ${((spkSoundAt - routedAt) * 1000).toFixed(1)} ms`);
   assert.ok(codecLastSoundAt - routedAt <= 2 * period, `codec sound until ${((codecLastSoundAt - routedAt) * 1000).toFixed(1)} ms after`);
   assert.ok(codecLastSoundAt > routedAt, "the codec was playing until the reroute");
+});
+
+test("pause, suspend and drain: the run's intervals follow the firmware's states, and a correct run has no problem", async () => {
+  const result = await runSession({
+    board: "pico-wm8731",
+    machine: FUNCTIONAL,
+    steps: parseScript(`
+      0 route("media", "codec", true)
+      0 play("media", 440)
+      1.0 pause("media", true)
+      2.0 pause("media", false)
+      2.5 suspend("media")
+      3.0 resume("media")
+      3.5 drain("media")
+      3.7 route("media", "spk", true)`),
+  });
+  const codec = result.outputs.find((o) => o.name === "codec")!;
+  const spans = codec.intended.map((i) => [Math.round(i.start * 10) / 10, Math.round(i.end * 10) / 10]);
+  // The drain plays out the ring written ahead (a few periods), then the FE stops: nothing for spk.
+  assert.deepEqual(spans.slice(0, 2), [[0.1, 1], [2, 2.5]]);
+  assert.equal(spans.length, 3);
+  assert.ok(spans[2]![0] === 3 && spans[2]![1] > 3.5 && spans[2]![1] < 3.7, JSON.stringify(spans));
+  assert.deepEqual(result.outputs.find((o) => o.name === "spk")!.intended, []);
+  assert.deepEqual(runProblems(result), []);
+});
+
+test("at the calibrated pessimistic cost the interrupt starves the main loop: the run says so first and fails", async () => {
+  const result = await runSession({
+    board: "pico-wm8731",
+    // The watchdog at 5 virtual s instead of 60 keeps the test short.
+    machine: { statementCostUs: 565.2, maxCallbackSeconds: 5 },
+    steps: parseScript(`
+      0 route("media", "codec", true)
+      0 play("media", 440)
+      1 stop("media")`),
+  });
+  const problems = runProblems(result);
+  assert.match(problems[0] ?? "", /^the main loop starved: \d+ time\(s\) it did not return to the idle loop for 5 virtual s \(at 565\.2 us a statement/);
+  assert.ok(result.endAt - result.readyAt >= 1.3, "the summary's time is the time that passed, past the script's end");
 });

@@ -137,7 +137,7 @@ test("error messages name the problem", () => {
   assert.match(s.cmd("play", "media", 440)[0], /^ERROR play: media: no output routed; try route\("media", "line", true\)$/);
   // An unplayable frequency for the negotiated rate: refused, the FE left closed.
   s.cmd("route", "media", "line", true);
-  assert.match(s.cmd("play", "media", 4000)[0], /^ERROR play: media: frequency must be between 0 and 4000 Hz/);
+  assert.match(s.cmd("play", "media", 4000)[0], /^ERROR play: media: frequency must be above 0 and below 4000 Hz/);
   assert.equal(s.rig.fe("media").state, FeState.Closed);
   assert.equal(s.rig.card.links.allocated, 0);
   assert.equal(s.rig.card.bes[0].users, 0);

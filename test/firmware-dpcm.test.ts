@@ -547,7 +547,7 @@ test("play with a frequency the FE's rate cannot carry changes nothing: no BE is
   const a = rig.fe("a");
   route(card, a, card.bes[0], true);
   const player = new Player(card);
-  assert.match(player.play(a, 4000, -1), /frequency must be between 0 and 4000 Hz/);
+  assert.match(player.play(a, 4000, -1), /frequency must be above 0 and below 4000 Hz/);
   assert.equal(a.state, FeState.Closed);
   assert.equal(card.bes[0].users, 0);
   assert.equal(rig.sinks[0].calls.startup, 0, "the BE's hardware was never opened");

@@ -119,6 +119,23 @@ test("makeTone refuses a frequency at or above half the rate, zero, negative or 
   for (const f of [0, -5, NaN, 4000, 5000]) {
     const t = makeTone(f, RATE, AMPLITUDE, PERIOD, 4 * PERIOD);
     assert.equal(typeof t, "string", "frequency " + f);
-    assert.match(t as string, /between 0 and 4000 Hz/);
+    assert.match(t as string, /above 0 and below 4000 Hz/);
   }
+});
+
+test("every frequency below half the rate plays a table below half the rate, or is refused: never a silent one (3999 Hz at 8 kHz)", () => {
+  for (const rate of [8000, 16000, 48000]) {
+    for (let f = rate / 2 - 40; f < rate / 2; f += 0.5) {
+      const t = makeTone(f, rate, AMPLITUDE, PERIOD, 4 * PERIOD);
+      if (typeof t === "string") {
+        assert.match(t, /^frequency too close to half the sample rate/);
+        continue;
+      }
+      assert.ok(t.frequency < rate / 2, `${f} Hz at ${rate} Hz plays ${t.frequency} Hz`);
+      assert.ok(Math.abs(t.frequency - f) <= Math.max(2, 0.01 * f), `${f} Hz at ${rate} Hz plays ${t.frequency} Hz`);
+      assert.ok(t.table.some((v) => v !== 0), `${f} Hz at ${rate} Hz: a silent table`);
+    }
+  }
+  assert.equal(typeof makeTone(3999, 8000, AMPLITUDE, PERIOD, 4 * PERIOD), "string", "no table of at most 512 frames plays 3999 Hz below 4000 Hz");
+  assert.equal(typeof makeTone(1, 8000, AMPLITUDE, PERIOD, 4 * PERIOD), "object", "a 1 Hz cycle is longer than maxFrames, and still played");
 });

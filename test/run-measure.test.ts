@@ -111,7 +111,16 @@ describe("dropouts: gaps inside the intervals an output was meant to play", () =
     assert.deepEqual(gaps(rec, { intervals: [{ start: 0, end: 0.15 }, { start: 0.25, end: 0.4 }] }), [], "by intended intervals");
     // One interval over both: the silence between the tones is a dropout (101 frames: the second tone starts at sin(0) = 0).
     assert.deepEqual(gaps(rec, { intervals: [{ start: 0, end: 0.4 }] }), [{ start: 150, frames: 101 }]);
-    assert.equal(soundFrames(rec, { start: 0, end: 0.4 }), 200 - 2 /* the two tones' zero crossings at frame 0 */);
+    assert.equal(soundFrames(rec, { start: 0, end: 0.4 }), 200 - 2 /* the two tones' zero crossings at frame 0 join the silence before them */);
+  });
+
+  test("a tone at a quarter of the rate (8000, 0, -8000, 0, ...) sounds in every frame: lone zeros are zero crossings", () => {
+    const v = Array.from({ length: 400 }, (_, i) => [8000, 0, -8000, 0][i % 4]!);
+    const rec = recording(8000, v, [[0, 400]]);
+    assert.equal(soundFrames(rec, { start: 0, end: 0.05 }), 400);
+    assert.deepEqual(gaps(rec), []);
+    v[200] = 0;
+    assert.equal(soundFrames(recording(8000, v, [[0, 400]]), { start: 0, end: 0.05 }), 397, "a dropped -8000 joins its two zero neighbours: three silent frames");
   });
 });
 
@@ -125,7 +134,7 @@ describe("what the console says was meant to play", () => {
         return { t: Number(m[1]), text: m[2]! };
       });
 
-  test("routes, tones, timed tones, pauses and stops give each back end its intervals", () => {
+  test("routes, tones, timed tones, pauses, suspends, drains and stops give each back end its intervals", () => {
     const ev = parseEvents(
       lines(`
         0.0 OK route media codec true
@@ -134,9 +143,15 @@ describe("what the console says was meant to play", () => {
         1.0 OK route media spk true
         1.5 OK play alert 880 Hz for 0.25 s
         1.5 OK route alert codec true
-        2.0 OK pause media true
-        2.5 OK pause media false
+        2.0 OK pause media true (state PAUSED)
+        2.5 OK pause media false (state RUNNING)
         3.0 OK stop media
+        3.2 OK route media codec true
+        3.2 OK play media 440 Hz
+        3.4 OK suspend media (state SUSPENDED)
+        3.6 OK resume media (state RUNNING)
+        3.8 OK drain media (state DRAINING)
+        3.9 EVT t=3.85 kind=drained ctx=irq fe=media be=- link=- at=fe-advance n=128
         0.3 ERROR route: nothing
         0.4 RACE t=0.35 kind=use-after-free ctx=irq fe=media be=codec link=0#1 at=period-walk
       `),
@@ -146,14 +161,18 @@ describe("what the console says was meant to play", () => {
       [
         [0, 1, [440]],
         [1.5, 1.75, [880]],
+        [3.2, 3.4, [440]],
+        [3.6, 3.85, [440]],
       ],
-      "the timed alert tone ends 0.25 s after its play line",
+      "the timed alert tone ends 0.25 s after its play line; suspended until resumed; a drain sounds until its drained line's t=",
     );
     assert.deepEqual(
       intendedIntervals(ev, "spk", 4).map((i) => [i.start, i.end, i.tones]),
       [
         [1, 2, [440]],
         [2.5, 3, [440]],
+        [3.2, 3.4, [440]],
+        [3.6, 3.85, [440]],
       ],
     );
     assert.equal(ev.errors.length, 1);
@@ -227,7 +246,7 @@ describe("the verdict", () => {
 
   test("a refused tone, a muted codec, a hardware fault: each is a problem with its reason", async () => {
     const refused = await runSession({ board: "pico-wm8731", steps: demoScript("pico-wm8731", 5000) });
-    assert.match(runProblems(refused).join("\n"), /console error\(s\), first: ERROR play: media: frequency must be between 0 and 4000 Hz/);
+    assert.match(runProblems(refused).join("\n"), /console error\(s\), first: ERROR play: media: frequency must be above 0 and below 4000 Hz/);
     const muted = await runSession({
       board: "pico-wm8731",
       steps: parseScript(`

@@ -33,8 +33,12 @@ export interface RunEvents {
   plays: Array<{ t: number; fe: string; hz: number; seconds?: number }>;
   /** Accepted stop() commands. */
   stops: Array<{ t: number; fe: string }>;
-  /** Accepted pause() commands. */
-  pauses: Array<{ t: number; fe: string; on: boolean }>;
+  /**
+   * FE states the firmware reported after an accepted pause(), suspend(),
+   * resume() or drain() (their OK lines end "(state X)", firmware/console.ts
+   * feCommand), and SETUP at each drain's end (its EVT kind=drained line).
+   */
+  states: Array<{ t: number; fe: string; state: string }>;
   /** unsafe(true|false) accepted. */
   unsafe: Array<{ t: number; on: boolean }>;
   xruns: MarkEvent[];
@@ -64,7 +68,7 @@ export const BANNER_LINE = /^ \d+v\d+(\.\d+)? \(c\) \d{4} G\.Williams/;
  * line times were placed on another axis: race-log.ts timeLogLines).
  */
 export function parseEvents(lines: TimedLine[], useLineTimes = false): RunEvents {
-  const ev: RunEvents = { routes: [], plays: [], stops: [], pauses: [], unsafe: [], xruns: [], races: [], errors: [], boots: [] };
+  const ev: RunEvents = { routes: [], plays: [], stops: [], states: [], unsafe: [], xruns: [], races: [], errors: [], boots: [] };
   for (const { t, text: raw } of lines) {
     const text = raw.replace(/^>+(?=(RACE|EVT|OK|ERROR|READY|Uncaught) )/, "");
     let m: RegExpExecArray | null;
@@ -72,7 +76,9 @@ export function parseEvents(lines: TimedLine[], useLineTimes = false): RunEvents
     else if ((m = /^OK play (\S+) ([\d.e+-]+) Hz(?: for ([\d.e+-]+) s)?$/.exec(text))) {
       ev.plays.push({ t, fe: m[1]!, hz: Number(m[2]), ...(m[3] ? { seconds: Number(m[3]) } : {}) });
     } else if ((m = /^OK stop (\S+)$/.exec(text))) ev.stops.push({ t, fe: m[1]! });
-    else if ((m = /^OK pause (\S+) (true|false)$/.exec(text))) ev.pauses.push({ t, fe: m[1]!, on: m[2] === "true" });
+    else if ((m = /^OK (?:pause|suspend|resume|drain) (\S+)(?: (?:true|false))? \(state ([A-Z_]+)\)$/.exec(text))) {
+      ev.states.push({ t, fe: m[1]!, state: m[2]! });
+    }
     else if ((m = /^OK unsafe (true|false)\b/.exec(text))) ev.unsafe.push({ t, on: m[1] === "true" });
     else if (/^(RACE|EVT) /.test(text)) {
       const f = lineFields(text);
@@ -80,6 +86,7 @@ export function parseEvents(lines: TimedLine[], useLineTimes = false): RunEvents
       const mark = { t: Number.isFinite(at) && !useLineTimes ? at : t, kind: f.kind ?? "?", text };
       if (text.startsWith("RACE ")) ev.races.push(mark);
       else if (mark.kind === "xrun") ev.xruns.push(mark);
+      else if (mark.kind === "drained" && f.fe) ev.states.push({ t: mark.t, fe: f.fe, state: "SETUP" });
     } else if (/^(ERROR |Uncaught )/.test(text)) ev.errors.push({ t, kind: "error", text });
     else if (text.startsWith("READY dpcm-espruino ")) ev.boots.push({ t, kind: "ready", text });
     else if (BANNER_LINE.test(text)) ev.boots.push({ t, kind: "reset", text: text.trim() });
@@ -94,7 +101,8 @@ export interface IntendedInterval extends Interval {
 
 /**
  * When back end `be` was meant to sound, from the firmware's OK lines: while
- * a front end routed to it plays a tone and is not paused. A timed tone
+ * a front end routed to it plays a tone and is neither paused nor suspended,
+ * until a drain has played out. A timed tone
  * ends `seconds` after its play line; stop() ends a tone. Overlapping
  * stretches of several front ends merge. A firmware start or reset ends
  * everything. `endT` closes what is still open.
@@ -121,7 +129,18 @@ export function intendedIntervals(ev: RunEvents, be: string, endT: number): Inte
     });
   }
   for (const p of ev.stops) changes.push({ t: p.t, apply: (s) => void (fe(s, p.fe).hz = 0) });
-  for (const p of ev.pauses) changes.push({ t: p.t, apply: (s) => void (fe(s, p.fe).paused = p.on) });
+  // Paused or suspended: silent until a release or resume. A drain plays out
+  // what was written, then the FE stops (SETUP at its drained line).
+  for (const p of ev.states) {
+    changes.push({
+      t: p.t,
+      apply: (s) => {
+        const x = fe(s, p.fe);
+        x.paused = p.state === "PAUSED" || p.state === "SUSPENDED";
+        if (p.state === "SETUP" || p.state === "PREPARED") x.hz = 0;
+      },
+    });
+  }
   // A firmware start or reset begins with nothing routed and nothing playing.
   for (const b of ev.boots) changes.push({ t: b.t, apply: (s) => s.clear() });
   changes.sort((a, b) => a.t - b.t);

@@ -339,7 +339,9 @@ export async function runSession(options: SessionOptions): Promise<SessionResult
   const endAt = readyAt + (options.duration ?? last + 0.3);
   runSampled(machine, endAt, cpu);
   const wallSeconds = (performance.now() - started) / 1000;
-  const result = collectResult({ board, readyAt, endAt, wallSeconds, typed, unsafe: options.unsafe === true }, clock, cpu);
+  // A callback that overran (a starved main loop) carries the clock past endAt: report the time that passed.
+  const ranTo = Math.max(endAt, machine.now());
+  const result = collectResult({ board, readyAt, endAt: ranTo, wallSeconds, typed, unsafe: options.unsafe === true }, clock, cpu);
   return { ...result, clock, sampler: cpu };
 }
 
@@ -353,6 +355,15 @@ export async function runSession(options: SessionOptions): Promise<SessionResult
 export function runProblems(result: SessionResult): string[] {
   const problems: string[] = [];
   const ev = result.events;
+  const m = result.board.machine;
+  const starved = m.stats.watchdogInterrupts;
+  if (starved) {
+    // The interrupt handler ran back to back: its timer task came due again before each run ended.
+    problems.push(
+      `the main loop starved: ${starved} time(s) it did not return to the idle loop for ${(m.maxCallbackNs / 1e9).toFixed(0)} virtual s ` +
+        `(at ${(m.statementCostNs / 1000).toFixed(1)} us a statement the interrupt handler outlasts its timer period; a Pico would hang the same way: npm run bench)`,
+    );
+  }
   if (ev.errors.length) problems.push(`${ev.errors.length} console error(s), first: ${ev.errors[0]!.text}`);
   for (const o of result.outputs) {
     const meant = o.intended.reduce((n, iv) => n + (iv.end - iv.start), 0);
