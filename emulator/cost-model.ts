@@ -29,6 +29,29 @@ export interface CalibratedWorkload {
   usPerStatement: Range;
 }
 
+/**
+ * One code path of the Pico's own bundle at the target rate (issue 11: 48 kHz
+ * stereo, 20 ms periods), counted on the real interpreter only
+ * (scripts/lib/calibration.ts, TARGET_WORKLOADS).
+ */
+export interface TargetFigures {
+  name: string;
+  description: string;
+  runs: [number, number];
+  /** x86-64 instructions a period of the stream (an iteration covers `periods` of them), the driver's own (baselineInstructions) already taken off. */
+  instructionsPerIteration: number;
+  baselineInstructions: number;
+  /** Cycles of the native routines an iteration, added to the Pico time. */
+  nativeCycles: Range;
+  state: string;
+  /** Pico time an iteration: instructions x cycles per instruction plus the native cycles, at 84 MHz. */
+  picoUs: Range;
+  /** The stream's period, microseconds. */
+  periodUs: number;
+  /** picoUs over periodUs. */
+  load: Range;
+}
+
 /** emulator/cost-model.json. */
 export interface CostModel {
   comment: string;
@@ -47,6 +70,17 @@ export interface CostModel {
     cyclesPerInstruction: Range;
   };
   workloads: CalibratedWorkload[];
+  /** The Pico's bundle at the target (absent in models written before it was measured). */
+  targetBundle?: { file: string; sha256: string };
+  targets?: TargetFigures[];
+  /** What the 2-FE target configuration's buffers take (scripts/lib/calibration.ts, measureTargetMemory). */
+  targetMemory?: {
+    usageBoot: number;
+    usagePlaying: number;
+    buffers: { name: string; bytes: number; linuxJsVars: number; picoJsVars: number }[];
+    picoBufferJsVars: number;
+    picoTotal: number;
+  };
   /** Pico microseconds per emulator statement. */
   statementCostUs: Range;
 }

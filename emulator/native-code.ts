@@ -6,10 +6,11 @@
 // time. Anything it cannot do faithfully is an error naming what the board
 // would do instead (crash or corrupt memory).
 //
-// Known routines: mix_saturating_s16 (native/mix/mix.S, shipped as
-// firmware/native/mix-thumb2.ts).
+// Known routines: mix_saturating_s16, copy_s16 and zero_s16 (native/mix/mix.S,
+// shipped as firmware/native/mix-thumb2.ts: one block of code, each routine
+// entered at its own offset).
 //
-// Its cost, from the listing (`arm-none-eabi-objdump -d` of the object; the
+// The mix's cost, from the listing (`arm-none-eabi-objdump -d` of the object; the
 // instruction count is checked against QEMU's count of executed
 // instructions in test/native-mix-qemu.test.ts). For n samples, g = n >> 3
 // groups of 8, p = (n >> 1) & 3 pairs left, o = n & 1:
@@ -31,14 +32,23 @@
 // copies it into a flat string there) and its fetches share the bus with
 // the data. The emulator charges the pessimistic figure at the Pico's
 // 84 MHz: 1477 cycles, 17.6 microseconds, for a 128-frame stereo period.
+//
+// copy_s16 is the same loop without the QADD16s (4 LDR then 4 STR a group),
+// zero_s16 stores a zero register (no push or pop). The same rules give
+//   copy   instructions 9 + 10 g + 4 p + 2 o;  cycles 18 + 12 g + 6 p + 3 o  /  37 + 29 g + 11 p + 6 o
+//            (entry 7/14, group 12/29, pairs 2/5, pair 6/11, odd 2/5, last 3/6, exit 7/13)
+//   zero   instructions 8 + 6 g + 3 p + o;     cycles  9 +  7 g + 4 p +   o  /  20 + 17 g +  8 p + 3 o
+//            (entry 3/6, group 7/17, pairs 2/5, pair 4/8, odd 2/5, last 1/3, exit 2/4)
 
 import { createHash } from "node:crypto";
 import type { Machine } from "./machine.ts";
 import { isCortexM4Board } from "../firmware/native/cpu.ts";
 import {
+  COPY_THUMB2_ENTRY,
   MIX_THUMB2_CODE_SHA256,
   MIX_THUMB2_ENTRY,
   MIX_THUMB2_SIGNATURE,
+  ZERO_THUMB2_ENTRY,
 } from "../firmware/native/mix-thumb2.ts";
 
 /** Core clock the cost is charged at: the STM32F401 as Espruino runs the Pico, Hz. */
@@ -58,6 +68,38 @@ export function mixCycles(samples: number): { optimistic: number; pessimistic: n
   const p = (samples >>> 1) & 3;
   const o = samples & 1;
   return { optimistic: 18 + 21 * g + 8 * p + 5 * o, pessimistic: 37 + 45 * g + 15 * p + 10 * o };
+}
+
+/** Executed instructions of copy_s16 for `samples` samples. */
+export function copyInstructions(samples: number): number {
+  const g = samples >>> 3;
+  const p = (samples >>> 1) & 3;
+  const o = samples & 1;
+  return 9 + 10 * g + 4 * p + 2 * o;
+}
+
+/** Cycles of copy_s16 for `samples` samples, both ends of the range. */
+export function copyCycles(samples: number): { optimistic: number; pessimistic: number } {
+  const g = samples >>> 3;
+  const p = (samples >>> 1) & 3;
+  const o = samples & 1;
+  return { optimistic: 18 + 12 * g + 6 * p + 3 * o, pessimistic: 37 + 29 * g + 11 * p + 6 * o };
+}
+
+/** Executed instructions of zero_s16 for `samples` samples. */
+export function zeroInstructions(samples: number): number {
+  const g = samples >>> 3;
+  const p = (samples >>> 1) & 3;
+  const o = samples & 1;
+  return 8 + 6 * g + 3 * p + o;
+}
+
+/** Cycles of zero_s16 for `samples` samples, both ends of the range. */
+export function zeroCycles(samples: number): { optimistic: number; pessimistic: number } {
+  const g = samples >>> 3;
+  const p = (samples >>> 1) & 3;
+  const o = samples & 1;
+  return { optimistic: 9 + 7 * g + 4 * p + o, pessimistic: 20 + 17 * g + 8 * p + 3 * o };
 }
 
 type MakeError = (message: string, kind: "Error" | "TypeError" | "InternalError") => Error;
@@ -92,7 +134,37 @@ const MIX_ROUTINE: NativeRoutine = {
   },
 };
 
-const ROUTINES: readonly NativeRoutine[] = [MIX_ROUTINE];
+const COPY_ROUTINE: NativeRoutine = {
+  name: "copy_s16",
+  codeSha256: MIX_THUMB2_CODE_SHA256,
+  entry: COPY_THUMB2_ENTRY,
+  signature: MIX_ROUTINE.signature,
+  run(machine, fail, args) {
+    const [dstAddress, srcAddress, samples] = args as [number, number, number];
+    const bytes = samples * 2;
+    const dst = view(machine, dstAddress, bytes, "dst", fail);
+    const src = view(machine, srcAddress, bytes, "src", fail);
+    // Forward, a word at a time as the routine goes: the same buffer is fine, a partial overlap is not defined.
+    for (let i = 0; i < bytes; i += 2) dst.setInt16(i, src.getInt16(i, true), true);
+    return copyCycles(samples).pessimistic;
+  },
+};
+
+const ZERO_ROUTINE: NativeRoutine = {
+  name: "zero_s16",
+  codeSha256: MIX_THUMB2_CODE_SHA256,
+  entry: ZERO_THUMB2_ENTRY,
+  signature: MIX_ROUTINE.signature,
+  run(machine, fail, args) {
+    const [dstAddress, , samples] = args as [number, number, number];
+    const bytes = samples * 2;
+    const dst = view(machine, dstAddress, bytes, "dst", fail);
+    for (let i = 0; i < bytes; i += 2) dst.setInt16(i, 0, true);
+    return zeroCycles(samples).pessimistic;
+  },
+};
+
+const ROUTINES: readonly NativeRoutine[] = [MIX_ROUTINE, COPY_ROUTINE, ZERO_ROUTINE];
 
 /** The flat-memory bytes [address, address + bytes) as one buffer's DataView, or an error. */
 function view(machine: Machine, address: number, bytes: number, what: string, fail: (m: string) => Error): DataView {
@@ -149,16 +221,20 @@ export function nativeCodeGlobals(
       bytes[i] = c;
     }
     const hash = createHash("sha256").update(bytes).digest("hex");
-    const routine = ROUTINES.find((r) => r.codeSha256 === hash);
-    if (!routine) {
+    const known = ROUTINES.filter((r) => r.codeSha256 === hash);
+    if (known.length === 0) {
       throw fail(`unknown machine code (${bytes.length} bytes, sha256 ${hash.slice(0, 16)}...): the emulator cannot run it, and the board may crash`);
     }
+    const names = known.map((r) => r.name).join(", ");
     if (!isCortexM4Board(machine.board)) {
-      throw fail(`${routine.name} is Cortex-M4 code; on a ${machine.board} board it would crash`);
+      throw fail(`${names} is Cortex-M4 code; on a ${machine.board} board it would crash`);
     }
     const offset = Number(addr);
-    if (offset !== routine.entry) {
-      throw fail(`${routine.name} is entered at offset ${routine.entry} (Thumb bit set), not ${String(addr)}: the board would crash`);
+    const routine = known.find((r) => r.entry === offset);
+    if (!routine) {
+      throw fail(
+        `this code's routines are entered at offsets ${known.map((r) => `${r.entry} (${r.name})`).join(", ")} (Thumb bit set), not ${String(addr)}: the board would crash`,
+      );
     }
     if (sig !== routine.signature) {
       throw fail(`${routine.name} takes ${routine.signature}, not ${sig}: the board would run it on wrong arguments`);

@@ -12,6 +12,7 @@ import { irq } from "./irq";
 import { ring, KIND_NAMES, RACE_KINDS, raceTotal, CAPACITY_RECORDS } from "./log";
 import { Cmd, CMD_NAMES, HW_TRIGGERS } from "./pcm";
 import { selftest } from "./selftest";
+import { nativeSampleOps } from "./native/mix";
 import { decimal } from "./format";
 
 /** What the boot code knows about the interrupt, for stats(). */
@@ -251,6 +252,8 @@ export function installConsole(card: Card, player: Player, info: ConsoleInfo): v
     print("Log lines: RACE/EVT t= kind= ctx= fe= be= link= at= [n=]; WARN/OK lines from the watchdog");
   };
 
-  // For the host tools (the race explorer reaches the player to stop an FE's refill).
-  global.DPCM = { version: info.version, card: card, player: player, irq: irq, ring: ring };
+  // For the host tools: the race explorer reaches the player to stop an FE's
+  // refill; npm run calibrate installs the native operations around a
+  // stand-in routine on the Linux interpreter, which cannot run Thumb-2.
+  global.DPCM = { version: info.version, card: card, player: player, irq: irq, ring: ring, nativeSampleOps: nativeSampleOps };
 }

@@ -41,15 +41,18 @@ export class Player {
     const tone = voice.tone;
     if (!tone) return;
     const period = fe.params.periodFrames;
-    while (voice.remaining !== 0 && feWritable(fe) >= period) {
+    // The room once: each feWritable walks the FE's links (feHwPtr), and
+    // only the interrupt makes more room, never this loop.
+    let room = feWritable(fe);
+    for (; voice.remaining !== 0 && room >= period; room -= period) {
       const view = feWriteView(fe);
       if (voice.remaining < 0 || voice.remaining >= period) {
-        fillTone(tone, view, period);
+        fillTone(this.card.ops, tone, view, period);
         if (voice.remaining > 0) voice.remaining -= period;
       } else {
         // The last, partial period: tone then silence, so positions stay period-aligned.
-        fillTone(tone, view, voice.remaining);
-        view.fill(0, voice.remaining * 2);
+        fillTone(this.card.ops, tone, view, voice.remaining);
+        this.card.ops.zero(view, voice.remaining * 2, (period - voice.remaining) * 2);
         voice.remaining = 0;
       }
       feCommitPeriod(fe);
@@ -84,6 +87,7 @@ export class Player {
     const period = opening ? defaultPeriodFrames(card, rate) : fe.params.periodFrames;
     const tone = makeTone(frequency, rate, TONE_AMPLITUDE, period, 4 * period);
     if (typeof tone === "string") return fe.name + ": " + tone;
+    if (!card.ops.accepts(tone.table)) return fe.name + ": no contiguous memory for a " + tone.frames + "-frame tone table";
     if (opening) {
       const err = feOpen(card, fe, rate, 0);
       if (err) return err;

@@ -1,7 +1,10 @@
 // A phase-continuous sine tone played by copying from a precomputed table.
 // The table holds a whole number of cycles, so wrapping from its end to its
-// start is seamless; a refill is at most two native TypedArray.set calls,
-// with no JavaScript per sample after the table is built.
+// start is seamless; a refill is at most two copies (the card's copyAt:
+// native on Cortex-M4 boards), with no JavaScript per sample after the table
+// is built.
+
+import type { SampleOps } from "./native/mix";
 
 import { decimal } from "./format";
 
@@ -65,12 +68,12 @@ export function makeTone(frequency: number, rate: number, amplitude: number, min
   return { frequency: (cycles * rate) / frames, table: table, frames: frames, phase: 0 };
 }
 
-/** Write `frames` frames of the tone into dst (interleaved stereo), continuing its phase. Context: main. */
-export function fillTone(tone: Tone, dst: Int16Array, frames: number): void {
+/** Write `frames` frames of the tone into dst (interleaved stereo) with `ops`, continuing its phase. Context: main. */
+export function fillTone(ops: SampleOps, tone: Tone, dst: Int16Array, frames: number): void {
   let done = 0;
   while (done < frames) {
     const n = Math.min(frames - done, tone.frames - tone.phase);
-    dst.set(tone.table.subarray(tone.phase * 2, (tone.phase + n) * 2), done * 2);
+    ops.copyAt(dst, done * 2, tone.table, tone.phase * 2, n * 2);
     done += n;
     tone.phase += n;
     if (tone.phase === tone.frames) tone.phase = 0;

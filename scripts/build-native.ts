@@ -32,7 +32,7 @@ try {
   console.error(`build:native: ${(e as Error).message}`);
   process.exit(1);
 }
-const summary = `${build.code.length} bytes, entry ${build.entry}, code sha256 ${build.codeSha256} (${tc.version})`;
+const summary = `${build.code.length} bytes, entries ${build.entry} (mix) ${build.copyEntry} (copy) ${build.zeroEntry} (zero), code sha256 ${build.codeSha256} (${tc.version})`;
 if (options.check) {
   const old = existsSync(MIX_MODULE) ? readFileSync(MIX_MODULE, "utf8") : "";
   if (old !== text) {

@@ -3,6 +3,7 @@
 //   <!-- generated:start-options -->  npm start's options table (scripts/lib/start-options.ts)
 //   <!-- generated:bundle-sizes -->   the minified size of each board's bundle (dist/, after npm run build)
 //   <!-- generated:cost-model -->     the calibrated statement cost (emulator/cost-model.json)
+//   <!-- generated:pico-48k -->       the Pico at 48 kHz, counted on the real interpreter (the model's targets)
 //   <!-- generated:explorer-time -->  how long the default explorer search took (--explorer: runs it, minutes)
 //   <!-- generated:memory -->         JsVars in use, measured on the real interpreter (--memory: runs it,
 //                                     seconds; needs the stock build, scripts/lib/real-espruino.ts)
@@ -50,6 +51,28 @@ export function costModelText(): string {
   return (
     `Calibrated ${COST_MODEL.date} on the real Espruino 2v29 interpreter: ${c.optimistic} to ${c.pessimistic} microseconds ` +
     `a statement on a Pico (${COST_MODEL.workloads.length} code paths of the firmware, both ends of the cycles-per-instruction calibration).`
+  );
+}
+
+/** The Pico at 48 kHz, as README states it (emulator/cost-model.json's targets, npm run calibrate), or why not. */
+export function pico48Text(): string {
+  const t = COST_MODEL.targets;
+  const m = COST_MODEL.targetMemory;
+  if (!t || !m) return "Not measured: `npm run calibrate` counts it.";
+  const f = (name: string) => t.find((x) => x.name === name);
+  const two = f("pico48-period-2x1");
+  const one = f("pico48-period-1x1");
+  if (!two || !one) return "Not measured: `npm run calibrate` counts it.";
+  const pct = (x: number) => `${Math.round(x * 100)}%`;
+  const ms = (us: number) => (us / 1000).toFixed(1);
+  return (
+    `Measured ${COST_MODEL.date} (\`npm run calibrate\`, real Espruino 2v29 interpreter, the Pico's own bundle): one 20 ms period at 48 kHz stereo ` +
+    `takes ${one.instructionsPerIteration.toLocaleString("en")} instructions with one FE on one BE (${ms(one.picoUs.optimistic)} to ${ms(one.picoUs.pessimistic)} ms on a Pico, ` +
+    `${pct(one.load.optimistic)} to ${pct(one.load.pessimistic)} of the period) and ${two.instructionsPerIteration.toLocaleString("en")} with two FEs mixed into one BE ` +
+    `(${ms(two.picoUs.optimistic)} to ${ms(two.picoUs.pessimistic)} ms, ${pct(two.load.optimistic)} to ${pct(two.load.pessimistic)}). ` +
+    `The buffers of that configuration take ${m.picoBufferJsVars.toLocaleString("en")} of the Pico's ${m.picoTotal.toLocaleString("en")} JsVars. ` +
+    `For 30% a period of two FEs would have to last ${Math.round(two.picoUs.pessimistic / 0.3 / 1000)} ms: at 48 kHz stereo a ring of four such periods ` +
+    `is ${Math.round((two.picoUs.pessimistic / 0.3 / 1e6) * 48000 * 4 * 4 / 1000)} kB per FE.`
   );
 }
 
@@ -110,6 +133,7 @@ async function main(): Promise<void> {
   text = replaceBlock(text, "start-options", optionsTable());
   text = replaceBlock(text, "bundle-sizes", bundleSizesText(bundleSizes()));
   text = replaceBlock(text, "cost-model", costModelText());
+  text = replaceBlock(text, "pico-48k", pico48Text());
   if (process.argv.includes("--explorer")) text = replaceBlock(text, "explorer-time", explorerTime());
   if (process.argv.includes("--memory")) {
     const stock = findEspruino("stock");

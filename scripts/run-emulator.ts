@@ -35,6 +35,7 @@ import { PICO_STATEMENT_COST_US } from "../emulator/cost-model.ts";
 interface Options {
   board: string;
   tone: number;
+  rate?: number;
   script?: string;
   demo?: boolean;
   duration?: number;
@@ -169,10 +170,11 @@ async function main(): Promise<void> {
   if (!isBoardName(opts.board)) fail(`unknown board "${opts.board}" (known: ${BOARD_NAMES.join(", ")})`);
   const board: BoardName = opts.board;
   if (opts.script && opts.demo) fail("give --script or --demo, not both");
+  if (opts.rate && opts.script) fail("--rate sets the demo's rate; a --script opens its FEs itself (open(fe, hz))");
   if (opts.serve !== undefined) return serve(opts, board);
   let steps: ScriptStep[];
   try {
-    steps = opts.script ? readScript(opts.script) : opts.interactive && !opts.demo ? [] : demoScript(board, opts.tone);
+    steps = opts.script ? readScript(opts.script) : opts.interactive && !opts.demo ? [] : demoScript(board, opts.tone, opts.rate);
   } catch (e) {
     fail((e as Error).message);
   }

@@ -28,7 +28,7 @@ function expectedStream(rig: Rig, frequency: number, frames: number, rate: numbe
   const tone = makeTone(frequency, rate, TONE_AMPLITUDE, rig.card.board.params.periodFrames, 4 * rig.card.board.params.periodFrames) as Tone;
   const padded = Math.ceil(frames / PERIOD) * PERIOD;
   const buf = new Int16Array(padded * 2);
-  fillTone(tone, buf, frames);
+  fillTone(rig.card.ops, tone, buf, frames);
   const out: number[] = [];
   for (let i = 0; i < padded; i++) out.push(buf[2 * i]);
   return out;

@@ -3,6 +3,9 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { makeTone, fillTone, toneTableFrames, type Tone } from "../firmware/tone.ts";
+import { jsSampleOps } from "../firmware/native/mix.ts";
+
+const ops = jsSampleOps();
 
 const RATE = 8000;
 const PERIOD = 128;
@@ -20,7 +23,7 @@ function stream(t: Tone, periods: number, frames = PERIOD): Int16Array {
   const buf = new Int16Array(frames * 2);
   for (let p = 0; p < periods; p++) {
     buf.fill(-1);
-    fillTone(t, buf, frames);
+    fillTone(ops, t, buf, frames);
     for (let i = 0; i < frames; i++) out[p * frames + i] = buf[2 * i];
   }
   return out;
@@ -94,7 +97,7 @@ test("phase continuity with odd refill sizes, both channels equal", () => {
   const got: number[] = [];
   for (const size of sizes) {
     const buf = new Int16Array(size * 2);
-    fillTone(t, buf, size);
+    fillTone(ops, t, buf, size);
     for (let i = 0; i < size; i++) {
       assert.equal(buf[2 * i], buf[2 * i + 1]);
       got.push(buf[2 * i]);
@@ -106,7 +109,7 @@ test("phase continuity with odd refill sizes, both channels equal", () => {
 test("fillTone writes exactly the frames asked for and nothing past them", () => {
   const t = tone(440);
   const buf = new Int16Array(PERIOD * 2).fill(12345);
-  fillTone(t, buf, 10);
+  fillTone(ops, t, buf, 10);
   assert.equal(buf[19] !== 12345 || buf[18] !== 12345, true);
   assert.ok(buf.subarray(20).every((v) => v === 12345));
   assert.equal(t.phase, 10);

@@ -75,6 +75,20 @@ describe("npm start", { concurrency: true }, () => {
     assert.equal(/would not keep up/.test(proj[7]!), pp1 > 100, proj[0]);
   });
 
+  test("--rate 48000 opens the demo's FEs at 48 kHz: both WAVs at that rate, the console says so; a bad rate is refused", () => {
+    const out = join(TMP, "rate48");
+    const r = start(["--rate", "48000", "--out", out]);
+    assert.equal(r.code, 0, r.stdout + r.stderr);
+    assert.equal(wav(join(out, "codec.wav")).rate, 48000);
+    assert.equal(wav(join(out, "spk.wav")).rate, 48000);
+    const log = readFileSync(join(out, "serial.log"), "utf8");
+    assert.match(log, /^OK open media 48000 Hz, 768-frame periods/m);
+    assert.match(log, /^OK open alert 48000 Hz/m);
+    const bad = start(["--rate", "44.1", "--out", join(TMP, "rate-bad")]);
+    assert.equal(bad.code, 1);
+    assert.match(bad.stderr, /--rate must be a whole number of Hz/);
+  });
+
   test("each run replaces the last one's files whole, and touches no file it did not write", () => {
     const out = join(TMP, "replace");
     assert.equal(start(["--out", out]).code, 0);

@@ -339,18 +339,24 @@ test("both back ends stream at once from the shared PLLI2S, on DMA1 streams 4 an
   assert.deepEqual(s.faults, []);
 });
 
-test("the interrupt is an EXEC timer task at half the period, re-installed faster for a faster rate", () => {
+test("the interrupt is an EXEC timer task at half the period, re-installed faster for a faster rate; a run with no block ended stops at DMA1_HISR", () => {
   const board = fresh();
   let runs = 0;
   const how = board.startInterrupt(() => runs++);
   assert.match(how, /timer task every 8 ms/);
   assert.equal(tasks.length, 1);
   assert.equal(tasks[0].interval, 8);
+  const a0 = accesses;
   tasks[0].fn();
-  assert.equal(runs, 1);
-  bringUp(board, "spk", 48000);
+  assert.equal(runs, 0, "no TCIF: the handler does not run");
+  assert.equal(accesses - a0, 1, "one register read");
+  const d = bringUp(board, "spk", 48000);
   assert.equal(tasks.length, 1, "replaced, not added");
   assert.ok(Math.abs(tasks[0].interval - (128 / 48000) * 500) < 1e-9, `interval ${tasks[0].interval}`);
+  d.trigger(Cmd.Start);
+  advance(1.5 * (128 / 48000));
+  tasks[0].fn();
+  assert.equal(runs, 1, "a block ended: TCIF set, the handler runs");
 });
 
 test("the wiring is shared, the register knowledge is not: a wrong AF number in wiring.ts is a model fault", () => {

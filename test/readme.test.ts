@@ -4,7 +4,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { readFileSync, statSync, existsSync } from "node:fs";
-import { bundleSizes, costModelText, generatedBlock, optionsTable } from "../scripts/readme-figures.ts";
+import { bundleSizes, costModelText, generatedBlock, optionsTable, pico48Text } from "../scripts/readme-figures.ts";
 
 const README = readFileSync("README.md", "utf8");
 
@@ -20,6 +20,13 @@ test("README's calibrated statement cost is the committed cost model's", () => {
   assert.ok(block !== null, "README has the generated cost-model sentence");
   assert.equal(block, costModelText(), "the cost figure is out of date: run npm run readme");
   assert.match(block, /\d+(\.\d)? to \d+(\.\d)? microseconds/);
+});
+
+test("README's 48 kHz figures are the committed cost model's targets", () => {
+  const block = generatedBlock(README, "pico-48k");
+  assert.ok(block !== null, "README has the generated 48 kHz paragraph");
+  assert.equal(block, pico48Text(), "the 48 kHz figures are out of date: run npm run readme");
+  assert.match(block, /takes [\d,]+ instructions with one FE on one BE .* and [\d,]+ with two FEs mixed into one BE/);
 });
 
 test("README's bundle sizes are within 3% of the bundles just built", () => {

@@ -19,11 +19,12 @@ export function copyPeriod(card: Card, link: Link, dst: Int16Array, first: boole
   const frames = fe.params.periodFrames;
   if (fe.applPtr - link.pos < frames) return false;
   const src = fe.periodViews[(link.pos / frames) % fe.periods];
-  if (first) dst.set(src);
-  else card.mix(dst, src);
+  if (first) card.ops.copy(dst, src, frames * 2);
+  else card.ops.mix(dst, src, frames * 2);
   link.pos += frames;
   link.emptyPeriods = 0;
-  card.played[card.route(fe, link.be)] += frames;
+  // card.route(fe, be) written out: a call is a statement and a scope on the interrupt's path.
+  card.played[fe.index * card.bes.length + link.be.index] += frames;
   if (fe.xrunAt >= 0 && latency >= 0) xrunEnd(card, fe, link.be, getTime() - latency + frames / fe.params.rate, Site.PeriodWalk);
   return true;
 }
@@ -35,6 +36,6 @@ export function copyPeriod(card: Card, link: Link, dst: Int16Array, first: boole
 export function prime(card: Card, link: Link): void {
   const buffers = link.be.driver.periodBuffers();
   for (let i = 0; i < buffers.length; i++) {
-    if (!copyPeriod(card, link, buffers[i], true, -1)) buffers[i].fill(0);
+    if (!copyPeriod(card, link, buffers[i], true, -1)) card.ops.zero(buffers[i], 0, buffers[i].length);
   }
 }

@@ -9,7 +9,7 @@ import { Board } from "../board";
 import { ListNode } from "../list";
 import { Pool } from "../pool";
 import { BackEnd, FrontEnd, Link } from "./dpcm";
-import { Mixer, mixSaturating } from "../native/mix";
+import { SampleOps, jsSampleOps } from "../native/mix";
 
 export class Card {
   /** Lock: none (fields below without a note are written once, at boot). */
@@ -30,8 +30,8 @@ export class Card {
   silent: Float64Array;
   /** Longest time a completed period waited for the handler, seconds. Lock: irq. */
   longestLatency: number;
-  /** Adds a source period into a BE buffer with saturation: JavaScript until boot installs the native one (Cortex-M4 boards). */
-  mix: Mixer;
+  /** Copy, mix and silence on sample buffers: JavaScript until boot installs the native ones (Cortex-M4 boards). */
+  ops: SampleOps;
   /** The callback handed to board.pollCompletions, made once (the interrupt allocates nothing). */
   onPeriod: (beIndex: number, latency: number) => void;
   /** Links unlinked by an update, waiting to be freed outside any section. Lock: main. */
@@ -62,7 +62,7 @@ export class Card {
     this.dropped = new Float64Array(this.fes.length * this.bes.length);
     this.silent = new Float64Array(this.fes.length * this.bes.length);
     this.longestLatency = 0;
-    this.mix = mixSaturating;
+    this.ops = jsSampleOps();
     this.dying = new ListNode<Link>(null);
     // attachInterrupt (period.ts) installs the real one.
     this.onPeriod = function () {};

@@ -101,6 +101,15 @@ export function feOpen(card: Card, fe: FrontEnd, rate: number, periodFrames: num
     return err;
   }
   allocateRing(fe, period);
+  if (!card.ops.accepts(fe.ring)) {
+    // The native copy needs a flat ring (E.getAddressOf gives 0 otherwise): undo the open.
+    const frames = fe.bufferFrames;
+    closeLinks(card, fe);
+    feSetState(fe, FeState.Closed);
+    fe.params.rate = card.board.params.rate;
+    allocateRing(fe, oldPeriod);
+    return fe.name + ": no contiguous memory for a " + frames + "-frame ring";
+  }
   fe.written = 0;
   fe.xrunAt = -1;
   feSetState(fe, FeState.Setup);

@@ -84,7 +84,7 @@ export function periodElapsed(card: Card, beIndex: number, latency: number): voi
     if (copyPeriod(card, link, buffer, sources === 0, latency)) sources++;
     else link.emptyPeriods++;
   }
-  if (sources === 0) buffer.fill(0);
+  if (sources === 0) card.ops.zero(buffer, 0, buffer.length);
   if (!after || walk.broken) return;
   for (let n = linkAfter(head, head, Site.PeriodWalk, -1, beIndex); n; n = linkAfter(head, n, Site.PeriodWalk, -1, beIndex)) {
     const fe = (n.owner as Link).fe;

@@ -3,18 +3,23 @@
 // test/native-mix-build.test.ts rebuilds it and wants it byte for byte.
 
 /**
- * mix_saturating_s16(dst, src, samples) for Cortex-M4 (Thumb-2, QADD16):
- * 108 bytes of position-independent machine code, base64. Espruino's
- * atob() turns it into the byte string E.nativeCall copies into a flat string.
+ * mix_saturating_s16(dst, src, samples) (QADD16), copy_s16(dst, src, samples) and
+ * zero_s16(dst, unused, samples) for Cortex-M4 (Thumb-2): 228 bytes of
+ * position-independent machine code, base64. Espruino's atob() turns it into
+ * the byte string E.nativeCall copies into a flat string.
  */
-export const MIX_THUMB2_BASE64 = "8LTTCB3QBGhGaFH4BFtR+AR7lPoV9Jb6F/ZA+ARLQPgEawRoRmhR+ARbUfgEe5T6FfSW+hf2QPgES0D4BGsBO+HRwvNBA0OxBGhR+ARblPoV9ED4BEsBO/bR0wcE0ASIDYiU+hX0BIDwvHBH";
-/** E.nativeCall's addr when the code is passed as data: the entry's offset in it, plus 1 (Thumb). */
+export const MIX_THUMB2_BASE64 = "8LTTCB3QBGhGaFH4BFtR+AR7lPoV9Jb6F/ZA+ARLQPgEawRoRmhR+ARbUfgEe5T6FfSW+hf2QPgES0D4BGsBO+HRwvNBA0OxBGhR+ARblPoV9ED4BEsBO/bR0wcE0ASIDYiU+hX0BIDwvHBH8LTTCBHQUfgES1H4BFtR+ARrUfgEe0D4BEtA+ARbQPgEa0D4BHsBO+3RwvNBAyuxUfgES0D4BEsBO/nR0wcB0AyIBIDwvHBHACPRCAnQQPgEO0D4BDtA+AQ7QPgEOwE59dHC80EBGbFA+AQ7ATn70dEHANADgHBH";
+/** E.nativeCall's addr for mix_saturating_s16 when the code is passed as data: the entry's offset in it, plus 1 (Thumb). */
 export const MIX_THUMB2_ENTRY = 1;
-/** E.nativeCall's signature: dst address, src address, samples (int16 count). */
+/** The same for copy_s16. */
+export const COPY_THUMB2_ENTRY = 109;
+/** The same for zero_s16. */
+export const ZERO_THUMB2_ENTRY = 181;
+/** E.nativeCall's signature of all three: dst address, src address, samples (int16 count). */
 export const MIX_THUMB2_SIGNATURE = "void(int,int,int)";
 /** Code size, bytes. */
-export const MIX_THUMB2_SIZE = 108;
+export const MIX_THUMB2_SIZE = 228;
 /** SHA-256 of the code bytes (how the emulator recognises the routine). */
-export const MIX_THUMB2_CODE_SHA256 = "53de555567f0526c6088244309a808bf38dc278854a252507fe78578cbc29150";
+export const MIX_THUMB2_CODE_SHA256 = "2bc5a556da1bf08aa8031aa9a0d7d574626fbb36a6d03a81ca6f7b236d10b12e";
 /** SHA-256 of the object file (-mcpu=cortex-m4 -mthumb -c native/mix/mix.S) the code came from. */
-export const MIX_THUMB2_OBJECT_SHA256 = "14f3bed30ba1994a46eed78c3eeca70c06f8b9cbfee3e6dbe8b920ea6297d27e";
+export const MIX_THUMB2_OBJECT_SHA256 = "48b5eb101fe2498249ef99af8314489f47795d13322a0890d23999de7465a7e8";

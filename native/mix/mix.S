@@ -1,13 +1,24 @@
 /*
- * mix_saturating_s16: dst[i] = clamp(dst[i] + src[i], -32768, 32767) for
- * i < samples; the saturating mix of firmware/native/mix.ts (mixSaturating)
- * for Cortex-M4 (ARMv7E-M, Thumb-2), two samples per QADD16.
+ * The firmware's per-sample work for Cortex-M4 (ARMv7E-M, Thumb-2), three
+ * routines with one signature, in one block of code:
  *
  *   void mix_saturating_s16(int16_t *dst, const int16_t *src, uint32_t samples)
+ *     dst[i] = clamp(dst[i] + src[i], -32768, 32767) for i < samples: the
+ *     saturating mix of firmware/native/mix.ts (mixSaturating), two samples
+ *     per QADD16.
+ *   void copy_s16(int16_t *dst, const int16_t *src, uint32_t samples)
+ *     dst[i] = src[i] for i < samples (TypedArray.set, which Espruino does
+ *     an element at a time through its array iterators: about 330 x86
+ *     instructions a sample on the Linux build, npm run calibrate).
+ *   void zero_s16(int16_t *dst, const int16_t *unused, uint32_t samples)
+ *     dst[i] = 0 for i < samples (TypedArray.fill(0), likewise an element
+ *     at a time, about 900 instructions a sample); the second argument is
+ *     ignored, so all three share E.nativeCall's signature.
  *
  * Called from Espruino 2v29 as
- *   E.nativeCall(1, "void(int,int,int)", atob(code))(E.getAddressOf(dst, true),
- *                                                    E.getAddressOf(src, true), n)
+ *   E.nativeCall(entry, "void(int,int,int)", atob(code))(E.getAddressOf(dst, true),
+ *                                                        E.getAddressOf(src, true), n)
+ * with entry the routine's offset in the code plus 1 (the Thumb bit).
  * What Espruino's source (tag RELEASE_2V29) does with that:
  * - jswrap_espruino_nativeCall (src/jswrap_espruino.c): `int` is JSWAT_INT32;
  *   with `data` given, the string is made flat (jsvAsFlatString, a copy
@@ -85,3 +96,68 @@ mix_saturating_s16:
         pop     {r4-r7}
         bx      lr
         .size   mix_saturating_s16, . - mix_saturating_s16
+
+        .global copy_s16
+        .type   copy_s16, %function
+        .thumb_func
+copy_s16:
+        push    {r4-r7}
+        lsrs    r3, r2, #3              @ r3 = groups of 8 samples
+        beq     .Lcpairs
+.Lcgroup:                               @ 4 words = 8 samples an iteration
+        ldr     r4, [r1], #4
+        ldr     r5, [r1], #4
+        ldr     r6, [r1], #4
+        ldr     r7, [r1], #4
+        str     r4, [r0], #4
+        str     r5, [r0], #4
+        str     r6, [r0], #4
+        str     r7, [r0], #4
+        subs    r3, r3, #1
+        bne     .Lcgroup
+.Lcpairs:
+        ubfx    r3, r2, #1, #2          @ r3 = pairs left (0..3)
+        cbz     r3, .Lcodd
+.Lcpair:
+        ldr     r4, [r1], #4
+        str     r4, [r0], #4
+        subs    r3, r3, #1
+        bne     .Lcpair
+.Lcodd:
+        lsls    r3, r2, #31             @ Z clear when samples is odd
+        beq     .Lcdone
+        ldrh    r4, [r1]
+        strh    r4, [r0]
+.Lcdone:
+        pop     {r4-r7}
+        bx      lr
+        .size   copy_s16, . - copy_s16
+
+        .global zero_s16
+        .type   zero_s16, %function
+        .thumb_func
+zero_s16:
+        movs    r3, #0
+        lsrs    r1, r2, #3              @ r1 = groups of 8 samples (src is not used)
+        beq     .Lzpairs
+.Lzgroup:
+        str     r3, [r0], #4
+        str     r3, [r0], #4
+        str     r3, [r0], #4
+        str     r3, [r0], #4
+        subs    r1, r1, #1
+        bne     .Lzgroup
+.Lzpairs:
+        ubfx    r1, r2, #1, #2          @ r1 = pairs left (0..3)
+        cbz     r1, .Lzodd
+.Lzpair:
+        str     r3, [r0], #4
+        subs    r1, r1, #1
+        bne     .Lzpair
+.Lzodd:
+        lsls    r1, r2, #31             @ Z clear when samples is odd
+        beq     .Lzdone
+        strh    r3, [r0]
+.Lzdone:
+        bx      lr
+        .size   zero_s16, . - zero_s16

@@ -17,7 +17,10 @@ import { join, resolve } from "node:path";
 export const MIX_SOURCE = "native/mix/mix.S";
 export const MIX_MODULE = "firmware/native/mix-thumb2.ts";
 export const MIX_SYMBOL = "mix_saturating_s16";
-/** E.nativeCall's signature for mix_saturating_s16(dst address, src address, samples). */
+/** The other routines in the same code (mix.S): each entered at its own offset. */
+export const COPY_SYMBOL = "copy_s16";
+export const ZERO_SYMBOL = "zero_s16";
+/** E.nativeCall's signature for all three: (dst address, src address, samples). */
 export const MIX_SIGNATURE = "void(int,int,int)";
 /** Code generation flags: the Pico's core (STM32F401: Cortex-M4F), Thumb-2. */
 export const MIX_CFLAGS = ["-mcpu=cortex-m4", "-mthumb"];
@@ -57,8 +60,11 @@ export function sha256(bytes: Uint8Array): string {
 export interface NativeBuild {
   /** The .text bytes: what E.nativeCall gets as `data`. */
   code: Buffer;
-  /** E.nativeCall's `addr`: the entry symbol's value, which carries the Thumb bit. */
+  /** E.nativeCall's `addr` for mix_saturating_s16: the entry symbol's value, which carries the Thumb bit. */
   entry: number;
+  /** The same for copy_s16 and zero_s16. */
+  copyEntry: number;
+  zeroEntry: number;
   codeSha256: string;
   /** SHA-256 of the object file the code was taken from. */
   objectSha256: string;
@@ -78,11 +84,14 @@ export function buildMixRoutine(tc: ArmToolchain, root = "."): NativeBuild {
     // repository path, from the repository root.
     run(tc.gcc, [...MIX_CFLAGS, "-c", MIX_SOURCE, "-o", obj], resolve(root));
     checkObject(tc, obj);
-    const entry = entrySymbol(tc, obj);
+    const entry = entrySymbol(tc, obj, MIX_SYMBOL);
+    const copyEntry = entrySymbol(tc, obj, COPY_SYMBOL);
+    const zeroEntry = entrySymbol(tc, obj, ZERO_SYMBOL);
     run(tc.objcopy, ["-O", "binary", "-j", ".text", obj, bin]);
     const code = readFileSync(bin);
     if (code.length === 0 || code.length % 2 !== 0) throw new Error(`${MIX_SOURCE}: .text is ${code.length} bytes`);
-    return { code, entry, codeSha256: sha256(code), objectSha256: sha256(readFileSync(obj)), toolchain: tc.version };
+    if (Math.max(entry, copyEntry, zeroEntry) >= code.length) throw new Error(`${MIX_SOURCE}: an entry lies outside .text`);
+    return { code, entry, copyEntry, zeroEntry, codeSha256: sha256(code), objectSha256: sha256(readFileSync(obj)), toolchain: tc.version };
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
@@ -104,7 +113,7 @@ function checkObject(tc: ArmToolchain, obj: string): void {
   }
 }
 
-function entrySymbol(tc: ArmToolchain, obj: string): number {
+function entrySymbol(tc: ArmToolchain, obj: string, symbol: string): number {
   const symbols = run(tc.readelf, ["-s", "-W", obj]);
   let entry = -1;
   for (const line of symbols.split("\n")) {
@@ -112,15 +121,15 @@ function entrySymbol(tc: ArmToolchain, obj: string): number {
     // Num: Value Size Type Bind Vis Ndx Name
     if (f.length < 8 || !/^\d+:$/.test(f[0]!)) continue;
     if (f[6] === "UND" && f[7]) throw new Error(`${MIX_SOURCE}: undefined symbol ${f[7]} (no libc or libgcc here)`);
-    if (f[7] === MIX_SYMBOL) {
-      if (f[3] !== "FUNC") throw new Error(`${MIX_SYMBOL} is ${f[3]}, not FUNC (.type ... %function missing)`);
+    if (f[7] === symbol) {
+      if (f[3] !== "FUNC") throw new Error(`${symbol} is ${f[3]}, not FUNC (.type ... %function missing)`);
       entry = parseInt(f[1]!, 16);
     }
   }
-  if (entry < 0) throw new Error(`${MIX_SOURCE}: no symbol ${MIX_SYMBOL}`);
+  if (entry < 0) throw new Error(`${MIX_SOURCE}: no symbol ${symbol}`);
   // An ARM ELF Thumb function's value has bit 0 set: exactly the Thumb bit
   // the BLX in jsnCallFunction needs (Cortex-M runs Thumb only).
-  if ((entry & 1) !== 1) throw new Error(`${MIX_SYMBOL} is not a Thumb function (value ${entry})`);
+  if ((entry & 1) !== 1) throw new Error(`${symbol} is not a Thumb function (value ${entry})`);
   return entry;
 }
 
@@ -132,14 +141,19 @@ export function renderMixModule(b: NativeBuild): string {
 // test/native-mix-build.test.ts rebuilds it and wants it byte for byte.
 
 /**
- * ${MIX_SYMBOL}(dst, src, samples) for Cortex-M4 (Thumb-2, QADD16):
- * ${b.code.length} bytes of position-independent machine code, base64. Espruino's
- * atob() turns it into the byte string E.nativeCall copies into a flat string.
+ * ${MIX_SYMBOL}(dst, src, samples) (QADD16), ${COPY_SYMBOL}(dst, src, samples) and
+ * ${ZERO_SYMBOL}(dst, unused, samples) for Cortex-M4 (Thumb-2): ${b.code.length} bytes of
+ * position-independent machine code, base64. Espruino's atob() turns it into
+ * the byte string E.nativeCall copies into a flat string.
  */
 export const MIX_THUMB2_BASE64 = ${JSON.stringify(base64)};
-/** E.nativeCall's addr when the code is passed as data: the entry's offset in it, plus 1 (Thumb). */
+/** E.nativeCall's addr for ${MIX_SYMBOL} when the code is passed as data: the entry's offset in it, plus 1 (Thumb). */
 export const MIX_THUMB2_ENTRY = ${b.entry};
-/** E.nativeCall's signature: dst address, src address, samples (int16 count). */
+/** The same for ${COPY_SYMBOL}. */
+export const COPY_THUMB2_ENTRY = ${b.copyEntry};
+/** The same for ${ZERO_SYMBOL}. */
+export const ZERO_THUMB2_ENTRY = ${b.zeroEntry};
+/** E.nativeCall's signature of all three: dst address, src address, samples (int16 count). */
 export const MIX_THUMB2_SIGNATURE = ${JSON.stringify(MIX_SIGNATURE)};
 /** Code size, bytes. */
 export const MIX_THUMB2_SIZE = ${b.code.length};

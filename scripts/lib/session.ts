@@ -41,14 +41,20 @@ export function readScript(path: string): ScriptStep[] {
  * 16 kHz, so media runs at 16 kHz), is rerouted live to line (which takes
  * any common rate) and bt is dropped; an alert beeps on line meanwhile.
  */
-export function demoScript(board: BoardName, toneHz: number): ScriptStep[] {
+export function demoScript(board: BoardName, toneHz: number, rateHz?: number): ScriptStep[] {
+  // A chosen rate: both FEs opened at it before anything plays (the player
+  // keeps an open FE's rate; alert closes after its tone, so it is opened
+  // again just before it plays).
+  const open = (at: string, fe: string): string => (rateHz ? `${at} open("${fe}", ${rateHz})` : "");
   if (board === "generic") {
     return parseScript(`
+      ${open("0.00", "media")}
       0.00 route("media", "bt", true)
       0.00 play("media", ${toneHz})
       0.50 route("media", "line", true)
       0.60 route("media", "bt", false)
       1.00 route("alert", "line", true)
+      ${open("1.00", "alert")}
       1.00 play("alert", 880, 0.25)
       1.50 stop("media")
       1.60 stats()
@@ -58,9 +64,11 @@ export function demoScript(board: BoardName, toneHz: number): ScriptStep[] {
   return parseScript(`
     0.00 route("media", "codec", true)
     0.00 route("alert", "spk", true)
+    ${open("0.00", "media")}
     0.00 play("media", ${toneHz})
     1.00 route("media", "spk", true)
     1.00 route("media", "codec", false)
+    ${open("1.50", "alert")}
     1.50 play("alert", 880, 0.25)
     2.00 route("media", "codec", true)
     3.00 route("media", "spk", false)

@@ -20,6 +20,16 @@ export function startProgram(): Command {
     .description("Run a board's firmware bundle on the host emulator and summarize what it played.")
     .option("--board <name>", `board to emulate (${BOARD_NAMES.join(", ")})`, "pico-wm8731")
     .option("--tone <hz>", "media tone frequency in the demo", positive("--tone"), 440)
+    .option(
+      "--rate <hz>",
+      "sample rate of the demo's streams: both FEs are opened at it (open(fe, hz) at the console; the period keeps the board's period time); " +
+        "default the board's own rate",
+      (v) => {
+        const n = Number(v);
+        if (!Number.isInteger(n) || n <= 0) throw new InvalidArgumentError("--rate must be a whole number of Hz above 0, e.g. 48000");
+        return n;
+      },
+    )
     .option("--script <file>", "route script: one '<seconds> <console command>' per line (instead of the demo)")
     .option("--demo", "run the demo (the default, except with --interactive)")
     .option("--duration <s>", "virtual seconds to run after the firmware is ready", positive("--duration"))

@@ -2,7 +2,7 @@
 // computed path, as its globals are Espruino's), the committed code bytes,
 // and seeded test vectors with saturation at both limits.
 
-import { MIX_THUMB2_BASE64 } from "../../firmware/native/mix-thumb2.ts";
+import { COPY_THUMB2_ENTRY, MIX_THUMB2_BASE64, MIX_THUMB2_ENTRY, ZERO_THUMB2_ENTRY } from "../../firmware/native/mix-thumb2.ts";
 import { seededRandom } from "../../scripts/lib/session.ts";
 
 export interface MixModule {
@@ -16,8 +16,19 @@ export const mixModule = (await import(mixModuleUrl)) as MixModule;
 /** The code bytes firmware/native/mix-thumb2.ts ships. */
 export const committedCode = Buffer.from(MIX_THUMB2_BASE64, "base64");
 
+/** The routines of native/mix/mix.S. */
+export type Routine = "mix" | "copy" | "zero";
+/** Each routine's offset in the code (its E.nativeCall entry without the Thumb bit). */
+export const ROUTINE_OFFSET: Record<Routine, number> = {
+  mix: MIX_THUMB2_ENTRY - 1,
+  copy: COPY_THUMB2_ENTRY - 1,
+  zero: ZERO_THUMB2_ENTRY - 1,
+};
+
 export interface MixCase {
   name: string;
+  /** Which routine runs the case. */
+  routine: Routine;
   dst: Int16Array;
   src: Int16Array;
   /** 1: put dst (src) one sample further, on a 2-byte boundary. */
@@ -27,8 +38,10 @@ export interface MixCase {
   place: 0 | 1;
 }
 
-/** What the JavaScript reference makes of a case's dst. */
+/** What the JavaScript reference makes of a case's dst: the mix, a copy of src, or zeros. */
 export function expectedMix(c: MixCase): Int16Array {
+  if (c.routine === "copy") return Int16Array.from(c.src);
+  if (c.routine === "zero") return new Int16Array(c.dst.length);
   const out = Int16Array.from(c.dst);
   mixModule.mixSaturating(out, c.src);
   return out;
@@ -40,13 +53,13 @@ export function expectedMix(c: MixCase): Int16Array {
  * 128-frame stereo period (256 samples), long random runs of loud data, and
  * buffers on 2-byte boundaries; alternating between two code addresses.
  */
-export function mixCases(seed = 11): MixCase[] {
+export function mixCases(seed = 11, routine: Routine = "mix"): MixCase[] {
   const rnd = seededRandom(seed);
   const sample = (): number => Math.floor(rnd() * 65536) - 32768;
   const loud = (): number => (rnd() < 0.5 ? -1 : 1) * (16384 + Math.floor(rnd() * 16384));
   const cases: MixCase[] = [];
   const add = (name: string, dst: number[], src: number[], dstShift: 0 | 1 = 0, srcShift: 0 | 1 = 0): void => {
-    cases.push({ name, dst: Int16Array.from(dst), src: Int16Array.from(src), dstShift, srcShift, place: (cases.length & 1) as 0 | 1 });
+    cases.push({ name: `${routine}: ${name}`, routine, dst: Int16Array.from(dst), src: Int16Array.from(src), dstShift, srcShift, place: (cases.length & 1) as 0 | 1 });
   };
   add(
     "limits",

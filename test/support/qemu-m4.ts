@@ -9,7 +9,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { run, type ArmToolchain } from "../../scripts/lib/native-build.ts";
-import type { MixCase } from "./native-mix.ts";
+import { ROUTINE_OFFSET, type MixCase } from "./native-mix.ts";
 
 const HARNESS = resolve("native/mix/qemu");
 export const GUARD = 8;
@@ -68,13 +68,14 @@ function encodeCases(cases: MixCase[]): Buffer {
   for (const c of cases) {
     const n = c.dst.length;
     if (c.src.length !== n) throw new Error(`${c.name}: dst and src lengths differ`);
-    const b = Buffer.alloc(16 + 4 * n + ((4 - ((4 * n) % 4)) % 4));
+    const b = Buffer.alloc(20 + 4 * n + ((4 - ((4 * n) % 4)) % 4));
     b.writeUInt32LE(n, 0);
     b.writeUInt32LE(c.dstShift, 4);
     b.writeUInt32LE(c.srcShift, 8);
     b.writeUInt32LE(c.place, 12);
-    for (let i = 0; i < n; i++) b.writeInt16LE(c.dst[i]!, 16 + 2 * i);
-    for (let i = 0; i < n; i++) b.writeInt16LE(c.src[i]!, 16 + 2 * n + 2 * i);
+    b.writeUInt32LE(ROUTINE_OFFSET[c.routine], 16);
+    for (let i = 0; i < n; i++) b.writeInt16LE(c.dst[i]!, 20 + 2 * i);
+    for (let i = 0; i < n; i++) b.writeInt16LE(c.src[i]!, 20 + 2 * n + 2 * i);
     parts.push(b);
   }
   return Buffer.concat(parts);
@@ -99,7 +100,7 @@ export interface RunResult {
  * Run the cases on QEMU. With countInstructions, QEMU logs every executed
  * instruction inside the code copies (-singlestep -d exec,nochain with an
  * address filter) and each call's count is the run of instructions from
- * one entry to the next.
+ * one entry (of any routine, in either copy) to the next.
  */
 export function runHarness(h: Harness, cases: MixCase[], options: { countInstructions?: boolean; machine?: string } = {}): RunResult {
   writeFileSync(join(h.dir, "vectors.bin"), encodeCases(cases));
@@ -140,7 +141,7 @@ export function runHarness(h: Harness, cases: MixCase[], options: { countInstruc
   let instructions: number[] | null = null;
   if (options.countInstructions) {
     instructions = [];
-    const entries = new Set(h.places);
+    const entries = new Set(h.places.flatMap((place) => Object.values(ROUTINE_OFFSET).map((offset) => place + offset)));
     // "Trace 0: 0x... [cs_base/pc/flags/cflags]": one line per instruction.
     for (const m of readFileSync(log, "utf8").matchAll(/\[[0-9a-f]+\/([0-9a-f]+)\//g)) {
       const pc = parseInt(m[1]!, 16);
@@ -152,7 +153,7 @@ export function runHarness(h: Harness, cases: MixCase[], options: { countInstruc
   return { results, console: out, instructions };
 }
 
-/** The dst region a correct routine leaves: guards around the expected mix. */
+/** The dst region a correct routine leaves: guards around the expected result. */
 export function expectedRegion(data: Int16Array, shift: number): Int16Array {
   const region = new Int16Array(GUARD + 1 + data.length + GUARD).fill(GUARD_VALUE);
   region.set(data, GUARD + shift);

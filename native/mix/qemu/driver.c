@@ -6,7 +6,9 @@
  * vectors.bin, little-endian: u32 magic "MIXV", u32 cases, then per case
  *   u32 samples, u32 dst_shift, u32 src_shift (0 or 1: one sample more puts
  *   the buffer on a 2-byte boundary), u32 place (which RAM copy of the code
- *   to call), int16 dst[samples], int16 src[samples], zero padding to 4 bytes.
+ *   to call), u32 entry (the routine's offset in the code, even: the Thumb
+ *   bit is added here), int16 dst[samples], int16 src[samples], zero padding
+ *   to 4 bytes.
  * result.bin: per case u32 abi (call_checked's bits, 0 = contract kept),
  *   then the whole dst region and the whole src region, REGION(samples)
  *   int16 each (GUARD guard samples, the shift, the data, GUARD guards).
@@ -121,8 +123,8 @@ int main(void) {
   if (read_u32(&p) != 0x5658494Du) fail("magic");
   uint32_t cases = read_u32(&p);
   for (uint32_t c = 0; c < cases; c++) {
-    uint32_t n = read_u32(&p), dshift = read_u32(&p), sshift = read_u32(&p), place = read_u32(&p);
-    if (n > MAX_SAMPLES || dshift > 1 || sshift > 1 || place >= PLACES) fail("case header");
+    uint32_t n = read_u32(&p), dshift = read_u32(&p), sshift = read_u32(&p), place = read_u32(&p), entry = read_u32(&p);
+    if (n > MAX_SAMPLES || dshift > 1 || sshift > 1 || place >= PLACES || entry >= code_len || (entry & 1)) fail("case header");
     if ((uint32_t)(p - input) + 4 * n > flen) fail("truncated case");
     for (uint32_t i = 0; i < REGION(n); i++) dst_region[i] = src_region[i] = (int16_t)GUARD_VALUE;
     int16_t *dst = dst_region + GUARD + dshift;
@@ -130,8 +132,8 @@ int main(void) {
     for (uint32_t i = 0; i < n; i++, p += 2) dst[i] = (int16_t)(p[0] | (p[1] << 8));
     for (uint32_t i = 0; i < n; i++, p += 2) src[i] = (int16_t)(p[0] | (p[1] << 8));
     p += (4 - ((p - input) & 3)) & 3;
-    /* Thumb bit set, as E.nativeCall's offset 1 does. */
-    void *fn = (void *)((uint32_t)code_ram[place] | 1u);
+    /* Thumb bit set, as E.nativeCall's odd offsets do. */
+    void *fn = (void *)(((uint32_t)code_ram[place] + entry) | 1u);
     uint32_t abi = call_checked(fn, dst, src, n);
     write_out(&abi, 4);
     write_out(dst_region, 2 * REGION(n));
