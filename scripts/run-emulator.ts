@@ -172,6 +172,9 @@ async function main(): Promise<void> {
   if (opts.script && opts.demo) fail("give --script or --demo, not both");
   if (opts.rate && opts.script) fail("--rate sets the demo's rate; a --script opens its FEs itself (open(fe, hz))");
   if (opts.serve !== undefined) return serve(opts, board);
+  // Options that only a served board reads: refused rather than ignored.
+  if (opts.blank) fail("--blank needs --serve (it starts the served board with empty Storage)");
+  if (program.getOptionValueSource("espruino") === "cli") fail("--espruino needs --serve (the version the served board reports)");
   let steps: ScriptStep[];
   try {
     steps = opts.script ? readScript(opts.script) : opts.interactive && !opts.demo ? [] : demoScript(board, opts.tone, opts.rate);

@@ -35,6 +35,17 @@ function wav(path: string): { seconds: number; left: Int16Array; rate: number } 
 }
 
 describe("npm start", { concurrency: true }, () => {
+  test("options only a served board reads are refused without --serve", () => {
+    for (const [args, want] of [
+      [["--blank"], /--blank needs --serve/],
+      [["--espruino", "2v20"], /--espruino needs --serve/],
+    ] as const) {
+      const r = start([...args, "--out", join(TMP, "no-serve")]);
+      assert.equal(r.code, 1, r.stdout);
+      assert.match(r.stderr, want);
+    }
+  });
+
   test("a tone the firmware refuses fails the run with a one-line reason", () => {
     for (const tone of ["5000", "1e9"]) {
       const r = start(["--tone", tone, "--out", join(TMP, `tone-${tone}`)]);
