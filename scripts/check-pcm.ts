@@ -10,10 +10,10 @@ import { Command, InvalidArgumentError } from "commander";
 import fc from "fast-check";
 import { BUNDLE, Figures, bundleMissing, pcmProperty, replayPathOf } from "./lib/pcm-model.ts";
 
-function integer(name: string, min: number) {
+function integer(name: string, min: number, max = Number.MAX_SAFE_INTEGER, range = `from ${min}`) {
   return (value: string): number => {
     const n = Number(value);
-    if (!Number.isInteger(n) || n < min) throw new InvalidArgumentError(`${name} must be a whole number from ${min}`);
+    if (!Number.isInteger(n) || n < min || n > max) throw new InvalidArgumentError(`${name} must be a whole number ${range}`);
     return n;
   };
 }
@@ -22,7 +22,7 @@ const program = new Command()
   .name("npm run check:pcm --")
   .description(`Random console sequences on ${BUNDLE} in the emulator, checked against a reference model of ALSA's PCM rules.`)
   .option("--runs <n>", "sequences to run", integer("--runs", 1), 1000)
-  .option("--seed <n>", "fast-check seed (default: a new one, printed)", integer("--seed", -2147483648))
+  .option("--seed <n>", "fast-check seed (default: a new one, printed)", integer("--seed", -2147483648, 2147483647, "(a 32-bit seed, as a run prints it)"))
   .option("--max-commands <n>", "commands per sequence, at most", integer("--max-commands", 1), 25)
   .option("--path <path>", "with --seed: replay the counterexample at this fast-check path")
   .option("--replay-path <p>", "with --path: the commands' replayPath printed with it")
