@@ -63,7 +63,9 @@ export interface Interval {
 }
 
 /**
- * The shortest silence that counts as a dropout: two frames. A tone the
+ * The shortest silence that counts as a dropout: two frames (two device
+ * frames: on a recording that held a slower rate's frames, Recording.hold
+ * times as many timeline frames). A tone the
  * firmware plays (amplitude 8000, firmware/player.ts) is exactly 0 in both
  * channels only at isolated frames (a zero crossing) for any tone above
  * 0.2 Hz, so two zero frames in a row are silence, not a waveform.
@@ -83,7 +85,7 @@ export const DROPOUT_MIN_FRAMES = 2;
  * when they are known.
  */
 export function gaps(rec: Recording, options: { intervals?: Interval[]; minFrames?: number } = {}): Gap[] {
-  const minFrames = options.minFrames ?? DROPOUT_MIN_FRAMES;
+  const minFrames = options.minFrames ?? DROPOUT_MIN_FRAMES * (rec.hold ?? 1);
   const samples = rec.samples;
   const total = samples.length >> 1;
   const ranges =
@@ -117,7 +119,8 @@ export function gaps(rec: Recording, options: { intervals?: Interval[]; minFrame
 /**
  * Frames with sound inside `interval` (seconds) of a recording: every frame
  * but those in a run of at least DROPOUT_MIN_FRAMES silent frames (both
- * channels 0). A tone's lone zero frames (its zero crossings: every other
+ * channels 0; that many device frames where the recording held each over
+ * several, Recording.hold). A tone's lone zero frames (its zero crossings: every other
  * frame of a tone at a quarter of the rate) are sound.
  */
 export function soundFrames(rec: Recording, interval: Interval): number {
@@ -125,6 +128,7 @@ export function soundFrames(rec: Recording, interval: Interval): number {
   const s = rec.samples;
   const total = s.length >> 1;
   const zero = (f: number): boolean => f >= 0 && f < total && s[2 * f] === 0 && s[2 * f + 1] === 0;
+  const run = DROPOUT_MIN_FRAMES * (rec.hold ?? 1);
   const to = Math.min(total, Math.round(interval.end * rec.rate));
   let n = 0;
   for (let f = Math.max(0, Math.round(interval.start * rec.rate)); f < to; f++) {
@@ -132,10 +136,10 @@ export function soundFrames(rec: Recording, interval: Interval): number {
     else {
       // The silent run this frame is in, looking past the interval's ends.
       let a = f;
-      while (zero(a - 1) && f - a < DROPOUT_MIN_FRAMES) a--;
+      while (zero(a - 1) && f - a < run) a--;
       let b = f;
-      while (zero(b + 1) && b - a + 1 < DROPOUT_MIN_FRAMES) b++;
-      if (b - a + 1 < DROPOUT_MIN_FRAMES) n++;
+      while (zero(b + 1) && b - a + 1 < run) b++;
+      if (b - a + 1 < run) n++;
     }
   }
   return n;

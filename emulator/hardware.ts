@@ -69,4 +69,10 @@ export interface Recording {
   samples: Int16Array;
   /** Frame ranges where the output was playing (powered and streaming), in time order. */
   spans: Array<{ start: number; frames: number }>;
+  /**
+   * The most timeline frames one device frame was held over (1 when the
+   * output ran only at the timeline's rate; 6 for 8 kHz on a 48 kHz
+   * timeline): a tone's lone zero sample then spans this many frames.
+   */
+  hold?: number;
 }

@@ -223,3 +223,26 @@ test("at the calibrated pessimistic cost the interrupt starves the main loop: th
   assert.match(problems[0] ?? "", /^the main loop starved: \d+ time\(s\) it did not return to the idle loop for 5 virtual s \(at 565\.2 us a statement/);
   assert.ok(result.endAt - result.readyAt >= 1.3, "the summary's time is the time that passed, past the script's end");
 });
+
+test("an output that runs at 8 kHz and then 48 kHz (or the reverse) in one run: its time, tone and dropouts are measured on one timeline", async () => {
+  for (const [first, second] of [[8000, 48000], [48000, 8000]]) {
+    const result = await runSession({
+      board: "pico-wm8731",
+      machine: FUNCTIONAL,
+      steps: parseScript(`
+        0 route("media", "codec", true)
+        0 open("media", ${first})
+        0 play("media", 440)
+        1.0 stop("media")
+        1.2 open("media", ${second})
+        1.2 play("media", 440)
+        2.0 stop("media")`),
+    });
+    const codec = result.outputs.find((o) => o.name === "codec")!;
+    const meant = codec.intended.reduce((n, iv) => n + iv.end - iv.start, 0);
+    assert.ok(Math.abs(codec.seconds - meant) < 0.1, `${first} then ${second}: played ${codec.seconds} s, meant ${meant} s`);
+    assert.ok(Math.abs(codec.frequency - 440) < 2, `${first} then ${second}: tone ${codec.frequency} Hz`);
+    assert.equal(codec.gaps, 0, `${first} then ${second}: ${JSON.stringify(codec.gapList.slice(0, 3))}`);
+    assert.deepEqual(runProblems(result), []);
+  }
+});

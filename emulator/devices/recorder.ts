@@ -31,6 +31,8 @@ export class SampleRecorder implements OutputRecorder {
   private busRatio = 1;
   private busFrame = 0;
   private clocked = false;
+  /** The largest busRatio seen (Recording.hold). */
+  private maxRatio = 1;
 
   constructor(name: string) {
     this.name = name;
@@ -42,6 +44,7 @@ export class SampleRecorder implements OutputRecorder {
     if (this.timelineRate === 0) this.timelineRate = rate;
     this.busStartFrame = atSeconds * this.timelineRate;
     this.busRatio = this.timelineRate / rate;
+    if (this.busRatio > this.maxRatio) this.maxRatio = this.busRatio;
     this.busFrame = 0;
     this.clocked = true;
   }
@@ -122,6 +125,6 @@ export class SampleRecorder implements OutputRecorder {
     const frames = untilSeconds !== undefined && rate > 0 ? Math.max(have, Math.round(untilSeconds * rate)) : have;
     const samples = new Int16Array(frames * 2);
     samples.set(this.data.subarray(0, this.length));
-    return { rate, samples, spans: this.spanList.map((s) => ({ start: s.start, frames: s.end - s.start })) };
+    return { rate, samples, spans: this.spanList.map((s) => ({ start: s.start, frames: s.end - s.start })), hold: Math.ceil(this.maxRatio) };
   }
 }

@@ -7,7 +7,7 @@ import { loadBundleFile } from "../../emulator/load-bundle.ts";
 import type { Machine, MachineOptions } from "../../emulator/machine.ts";
 import type { ConsoleOptions } from "../../emulator/console.ts";
 import { createEmulatedBoard, type BoardName, type EmulatedBoard } from "../../emulator/boards/registry.ts";
-import { channel, dominantFrequency, gaps, soundFrames, type Gap } from "../../emulator/analysis.ts";
+import { dominantFrequency, gaps, soundFrames, soundOnly, type Gap } from "../../emulator/analysis.ts";
 import type { Recording } from "../../emulator/hardware.ts";
 import { intendedIntervals, parseEvents, racesInSafeMode, type IntendedInterval, type RunEvents, type TimedLine } from "./console-events.ts";
 
@@ -254,17 +254,21 @@ export interface SessionResult {
 /** What each output did over the run, measured against what the console says it was meant to do. */
 export function summarizeOutputs(board: EmulatedBoard, events: RunEvents, endAt: number): OutputSummary[] {
   return board.outputs.map((out) => {
-    const samples = out.samples();
     const rate = out.sampleRate();
     const recording = out.recording(endAt);
+    // Time and tone from the recording's timeline (one rate, the first the
+    // output ran at): an output that ran at two rates in one run (open(fe,
+    // 48000) after 8 kHz) has device frames of both, which no one rate times.
+    const played = recording.spans.reduce((n, sp) => n + sp.frames, 0);
+    const sound = recording.rate > 0 ? soundOnly(recording) : new Float64Array(0);
     const intended = intendedIntervals(events, out.name, endAt);
     const found = recording.rate > 0 ? gaps(recording, { intervals: intended }) : [];
     return {
       name: out.name,
       sampleRate: rate,
       framesPlayed: out.framesPlayed(),
-      seconds: rate > 0 ? out.framesPlayed() / rate : 0,
-      frequency: rate > 0 && samples.length > 0 ? dominantFrequency(channel(samples), rate) : 0,
+      seconds: recording.rate > 0 ? played / recording.rate : 0,
+      frequency: sound.length > 0 ? dominantFrequency(sound, recording.rate) : 0,
       intended,
       soundFrames: intended.reduce((n, iv) => n + soundFrames(recording, iv), 0),
       gaps: found.length,
