@@ -30,6 +30,8 @@ export class Watchdog {
   warned: Uint8Array;
   seenRuns: number;
   runsAt: number;
+  /** Hardware starts, releases and resumes of all BEs at the last check. */
+  seenAllStarts: number;
   irqWarned: boolean;
   seenErrors: number;
   constructor(card: Card, interrupt: string) {
@@ -42,6 +44,7 @@ export class Watchdog {
     this.warned = new Uint8Array(n);
     this.seenRuns = irq.handlerRuns;
     this.runsAt = getTime();
+    this.seenAllStarts = 0;
     this.irqWarned = false;
     this.seenErrors = irq.handlerErrors;
   }
@@ -52,16 +55,21 @@ export class Watchdog {
     const card = this.card;
     let started = false;
     let longest = 0;
+    let starts = 0;
     for (let b = 0; b < card.bes.length; b++) {
       const be = card.bes[b];
+      starts += be.hwTriggers[Cmd.Start] + be.hwTriggers[Cmd.PauseRelease] + be.hwTriggers[Cmd.Resume];
       if (be.state !== BeState.Start) continue;
       started = true;
       const period = be.params.periodFrames / be.params.rate;
       if (period > longest) longest = period;
     }
     // The handler first: when it does not run, no BE can complete a period,
-    // and one line about the timer task says more than one per BE.
-    if (irq.handlerRuns !== this.seenRuns || !started) {
+    // and one line about the timer task says more than one per BE. Where the
+    // handler runs only for a completed block (the Pico), none is owed before
+    // a BE has (re)started and played a period: a start restarts the clock.
+    if (irq.handlerRuns !== this.seenRuns || !started || starts !== this.seenAllStarts) {
+      this.seenAllStarts = starts;
       if (this.irqWarned && irq.handlerRuns !== this.seenRuns) out("OK irq: the interrupt handler runs again");
       this.irqWarned = false;
       this.seenRuns = irq.handlerRuns;
