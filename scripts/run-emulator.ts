@@ -129,8 +129,16 @@ function summaryLines(result: SessionResult, extra: string[], interactive: boole
   const mean = result.cpu.load.length ? result.cpu.load.reduce((a, b) => a + b, 0) / result.cpu.load.length : 0;
   const costUs = result.board.machine.statementCostNs / 1000;
   const pct = (x: number) => `${(x * 100).toFixed(1)}%`;
-  out.push(`interrupt CPU share per period (emulator estimate at ${costUs} us a statement): mean ${pct(mean)}, peak ${pct(peak)}`);
-  if (result.board.name === "pico-wm8731") {
+  const starved = result.board.machine.stats.watchdogInterrupts;
+  if (starved) {
+    // The sampler's periods average the stretch where the handler ran back to
+    // back with those where it no longer ran: no share stands for the run.
+    out.push(
+      `interrupt CPU share per period (emulator estimate at ${costUs} us a statement): not given: the interrupt ran back to back and ` +
+        `starved the main loop ${starved} time(s), so it needed more than every period`,
+    );
+  } else out.push(`interrupt CPU share per period (emulator estimate at ${costUs} us a statement): mean ${pct(mean)}, peak ${pct(peak)}`);
+  if (result.board.name === "pico-wm8731" && !starved) {
     // The same statements at the calibrated Pico cost (emulator/cost-model.json);
     // a projection: the run itself charged costUs.
     const lo = PICO_STATEMENT_COST_US.optimistic / costUs;

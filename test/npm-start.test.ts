@@ -35,6 +35,14 @@ function wav(path: string): { seconds: number; left: Int16Array; rate: number } 
 }
 
 describe("npm start", { concurrency: true }, () => {
+  test("--statement-cost pessimistic: the interrupt starves the main loop; the run says so, gives no CPU share, and exits 1", () => {
+    const r = start(["--statement-cost", "pessimistic", "--out", join(TMP, "pessimistic")]);
+    assert.equal(r.code, 1, r.stdout);
+    assert.match(r.stderr, /^npm start: the run did not do what was asked: the main loop starved: /);
+    assert.match(r.stdout, /^interrupt CPU share per period \(emulator estimate at [\d.]+ us a statement\): not given: the interrupt ran back to back/m);
+    assert.doesNotMatch(r.stdout, /the same statements at the calibrated Pico cost/);
+  });
+
   test("options only a served board reads are refused without --serve", () => {
     for (const [args, want] of [
       [["--blank"], /--blank needs --serve/],
