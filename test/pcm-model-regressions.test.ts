@@ -193,3 +193,13 @@ test("a drain's end falling due in the middle of suspend's walk waits for the wa
   assert.match(type(m, "routes()")[1], /^ROUTE media CLOSED /);
   assert.match(type(m, "races()")[0], /^RACES total=0 /);
 });
+
+test("a closed FE's params are the board's again, rate and period both (stats() showed rate=8000 period=768 after a 48 kHz stream)", opts, () => {
+  const m = boot();
+  type(m, 'route("media","line",true)');
+  assert.match(type(m, 'open("media",48000)')[0], /^OK open media 48000 Hz, 768-frame periods$/);
+  type(m, 'play("media",440)');
+  m.runFor(0.1);
+  type(m, 'stop("media")');
+  assert.match(type(m, "stats()").find((l) => l.startsWith("STATS fe=media "))!, /^STATS fe=media state=CLOSED rate=8000 period=128 /);
+});

@@ -211,6 +211,7 @@ export function feClose(card: Card, fe: FrontEnd): void {
   feSetState(fe, FeState.Closed);
   fe.triggerPending = false;
   fe.params.rate = card.board.params.rate;
+  fe.params.periodFrames = card.board.params.periodFrames;
 }
 
 /** Frames the application may write now (avail). Context: main. */
