@@ -110,6 +110,10 @@ function summaryLines(result: SessionResult, extra: string[], interactive: boole
   if (result.outputs.length === 0) out.push("outputs: none on this board (its back ends are virtual sinks)");
   for (const o of result.outputs) {
     const meant = o.intended.reduce((n, iv) => n + iv.end - iv.start, 0);
+    if (o.framesPlayed === 0) {
+      out.push(`output ${o.name.padEnd(6)}       0 frames: it never played (no clock), so no WAV; meant to sound ${meant.toFixed(2)} s`);
+      continue;
+    }
     out.push(
       `output ${o.name.padEnd(6)} ${String(o.framesPlayed).padStart(7)} frames played (${o.seconds.toFixed(2)} s at ${o.sampleRate} Hz), ` +
         `meant to sound ${meant.toFixed(2)} s; recording ${(o.recording.samples.length / 2 / Math.max(o.recording.rate, 1)).toFixed(2)} s` +

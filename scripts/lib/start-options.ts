@@ -61,6 +61,6 @@ export function startProgram(): Command {
       "after",
       "\nExit status: 0 when the run did what was asked; 1 when it did not (a console ERROR or Uncaught line,\n" +
         "an output that sounded for less than half the time it was meant to or played another tone, a hardware\n" +
-        "fault, a race in safe mode) or for bad arguments or a failed build.",
+        "fault, a race in safe mode, a main loop starved by its interrupt) or for bad arguments or a failed build.",
     );
 }
