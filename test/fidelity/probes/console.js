@@ -24,3 +24,6 @@ undefined.x
 throw new Error("typed")
 // probe: repl-error-object (console)
 new Error("shown")
+// probe: repl-unterminated-string (console)
+var play = function (a) { return a; }
+play("media
