@@ -12,7 +12,7 @@ import { BUNDLE, Figures, bundleMissing, pcmProperty, replayPathOf } from "./lib
 
 function integer(name: string, min: number, max = Number.MAX_SAFE_INTEGER, range = `from ${min}`) {
   return (value: string): number => {
-    const n = Number(value);
+    const n = /^-?\d+$/.test(value.trim()) ? Number(value) : NaN;
     if (!Number.isInteger(n) || n < min || n > max) throw new InvalidArgumentError(`${name} must be a whole number ${range}`);
     return n;
   };

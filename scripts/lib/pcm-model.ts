@@ -1130,7 +1130,8 @@ export const opArb: fc.Arbitrary<Op> = fc.oneof(
       },
       { requiredKeys: ["kind", "fe", "rate"] },
     ),
-    weight: 2,
+    // Most opens meet an FE already open (play opens it) or one with no route: weighted up so some land.
+    weight: 5,
   },
   { arbitrary: fc.record({ kind: fc.constant("pause" as const), fe: feArb, on: boolArb }), weight: 6 },
   { arbitrary: feOp("suspend"), weight: 3 },
