@@ -62,6 +62,12 @@ const program = new Command()
   .option("--json", "print machine-readable JSON instead of text")
   .option("--progress", "show the progress bar even when stderr is not a terminal")
   .option("--no-progress", "never show the progress bar")
+  .addHelpText(
+    "after",
+    "\nExit status: 0 when the search's verdict holds (safe mode clean, every unsafe scenario found its race) or the replay ran;\n" +
+      "1 when it does not, nothing ran, the build failed or a trace could not be written; 2 for bad arguments or a schedule\n" +
+      "that cannot be placed.",
+  )
   .parse();
 
 interface Options {
